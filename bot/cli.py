@@ -1,0 +1,261 @@
+"""`partnerbot` command line (SPEC §4)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, get_settings
+
+log = logging.getLogger("partnerbot")
+DEMO_DATABASE = "sqlite:///partnerbot-demo.db"
+NO_TOKENS = """\
+No Slack tokens are set, so partnerbot is opening its offline console on a demo
+workspace (partnerbot-demo.db) instead of connecting to Slack. To run it for
+real: create the app at https://api.slack.com/apps -> Create New App -> From an
+app manifest, paste manifest.yml, install it to your workspace, then copy the
+Bot User OAuth Token (xoxb-...) into SLACK_BOT_TOKEN and create an app-level
+token with the connections:write scope (Basic Information -> App-Level Tokens)
+for SLACK_APP_TOKEN; put both in .env and run `make run` again.
+"""
+
+
+class CommandError(Exception):
+    """A CLI failure with a message for the terminal (exit code 1)."""
+
+
+class RedactSecrets(logging.Filter):
+    """Defence in depth: whatever a library logs, configured secrets never reach the log."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            redacted = message
+            for secret in self.secrets:
+                redacted = redacted.replace(secret, "[redacted]")
+            if redacted != message:
+                record.msg, record.args = redacted, ()
+        return True
+
+
+def setup_logging(settings: Settings, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(
+        RedactSecrets([settings.secret(n) or "" for n in ("slack_bot_token", "slack_signing_secret", "slack_app_token")])
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _prepare(settings: Settings, url: str | None = None) -> None:
+    from storage import db
+
+    db.configure(url or settings.database_url)
+    db.upgrade()
+
+
+def _require(settings: Settings, *names: str) -> None:
+    for name in names:
+        if not settings.secret(name):
+            alias = Settings.model_fields[name].alias
+            raise SettingsError(f"setting {alias}: required for this command (see README, 'Settings')")
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.secret("slack_bot_token") or not settings.secret("slack_app_token"):
+        print(NO_TOKENS, file=sys.stderr)
+        return _demo_console(settings)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_app
+
+    setup_logging(settings)
+    _prepare(settings)
+    app = build_app(settings)
+    handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
+    log.info("partnerbot connected in Socket Mode; Ctrl-C stops it")
+    handler.start()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    _require(settings, "slack_bot_token", "slack_signing_secret")
+    from bot.app import build_app
+    from bot.web import make_server
+
+    setup_logging(settings)
+    _prepare(settings)
+    app = build_app(settings)
+    server = make_server(app, host=args.host, port=args.port or settings.port)
+    stop = threading.Event()
+
+    def shutdown(signum, frame) -> None:
+        if not stop.is_set():
+            stop.set()
+            log.info("shutting down")
+            server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    log.info("partnerbot serving on http://%s:%s/slack/events", args.host, server.effective_port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    except OSError:
+        if not stop.is_set():
+            raise
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    _prepare(settings)
+    print("database is up to date")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import console
+
+    _prepare(settings)
+    return console(settings, user_id=args.user)
+
+
+def _demo_console(settings: Settings) -> int:
+    from bot.console import DEMO_USER, console
+    from storage import demo
+    from storage.db import unit_of_work
+
+    _prepare(settings, DEMO_DATABASE)
+    with unit_of_work() as session:
+        if demo.is_empty(session=session):
+            demo.seed(session=session, partners=12, seed=1)
+    return console(settings, user_id=DEMO_USER)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from bot.progress import progress_bar
+    from storage import demo
+    from storage.db import unit_of_work
+
+    if args.partners < 1:
+        raise CommandError("--partners must be at least 1")
+    _prepare(settings)
+    started = time.perf_counter()
+    with unit_of_work() as session:
+        if not demo.is_empty(session=session):
+            raise CommandError("the database already has partners; `partnerbot demo` only seeds an empty one")
+        counts = demo.seed(session=session, partners=args.partners, seed=args.seed, on_progress=progress_bar("seeding"))
+    print(
+        f"seeded {counts['partners']:,} partners and {counts['interactions']:,} interactions "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.transfer import ImportError_, import_partners
+
+    _prepare(settings)
+    try:
+        count = import_partners(Path(args.file))
+    except ImportError_ as error:
+        raise CommandError(str(error)) from None
+    print(f"imported {count:,} partners")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.transfer import export
+
+    _prepare(settings)
+    out = open(args.file, "w", newline="", encoding="utf-8") if args.file else sys.stdout
+    try:
+        count = export(args.what, out)
+    finally:
+        if args.file:
+            out.close()
+    if args.file:
+        print(f"exported {count:,} {args.what} to {args.file}", file=sys.stderr)
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace, settings: Settings | None) -> int:
+    from bot.manifest import dump_manifest, http_manifest, load_manifest
+
+    try:
+        manifest = http_manifest(args.http) if args.http else load_manifest()
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    print(dump_manifest(manifest), end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="partnerbot", description="Slack chat-ops bot for partnership teams.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="Socket Mode bot (offline console on demo data without tokens)").set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db)
+
+    console = sub.add_parser("console", help="offline REPL: type /partner lines")
+    console.add_argument("--user", default="U0CONSOLE", help="Slack user ID to act as (default U0CONSOLE)")
+    console.set_defaults(func=cmd_console)
+
+    demo = sub.add_parser("demo", help="seed a demo workspace into DATABASE_URL")
+    demo.add_argument("--partners", type=int, default=12)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="bulk import from CSV")
+    imp_sub = imp.add_subparsers(dest="what", required=True, metavar="WHAT")
+    imp_partners = imp_sub.add_parser("partners", help="CSV header: name,type,tier,owner,stage")
+    imp_partners.add_argument("file")
+    imp_partners.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="bulk export to CSV")
+    exp.add_argument("what", choices=["partners", "interactions"])
+    exp.add_argument("file", nargs="?", help="default: standard output")
+    exp.set_defaults(func=cmd_export)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--http", metavar="URL", help="public https base URL: print the HTTP-mode manifest")
+    manifest.set_defaults(func=cmd_manifest, needs_settings=False)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = get_settings() if getattr(args, "needs_settings", True) else None
+        return args.func(args, settings)
+    except SettingsError as error:
+        print(f"partnerbot: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"partnerbot: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

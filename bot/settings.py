@@ -1,0 +1,172 @@
+"""Settings from the environment and `.env` (SPEC §5).
+
+`get_settings()` is cached and never called at import time, so tests and the
+CLI decide when settings are read. A bad value raises `SettingsError` whose
+message is one line naming the variable — never the value, which may be a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+RESERVED_TEAM_NAMES = frozenset({"mine", "open", "unclaimed", "all"})
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is safe to print."""
+
+
+def _csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field("sqlite:///partnerbot.db", alias="DATABASE_URL")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    routes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict, alias="PARTNERBOT_ROUTES")
+    digest_channel: str | None = Field(None, alias="PARTNERBOT_DIGEST_CHANNEL")
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_ADMINS")
+    timezone: str = Field("UTC", alias="PARTNERBOT_TIMEZONE")
+    digest_schedule: str = Field("mon 09:00", alias="PARTNERBOT_DIGEST_SCHEDULE")
+    stall_days: int = Field(14, alias="PARTNERBOT_STALL_DAYS", ge=1, le=365)
+    qbr_remind_days: int = Field(7, alias="PARTNERBOT_QBR_REMIND_DAYS", ge=0, le=90)
+    qbr_interval_days: int = Field(90, alias="PARTNERBOT_QBR_INTERVAL_DAYS", ge=1, le=730)
+    request_sla_hours: int = Field(24, alias="PARTNERBOT_REQUEST_SLA_HOURS", ge=1, le=24 * 30)
+    fiscal_year_start: int = Field(1, alias="PARTNERBOT_FISCAL_YEAR_START", ge=1, le=12)
+    currency: str = Field("USD", alias="PARTNERBOT_CURRENCY")
+    users: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_USERS")
+
+    @field_validator("admins", "users", mode="before")
+    @classmethod
+    def _split_user_ids(cls, value: Any) -> Any:
+        ids = _csv(value)
+        for user_id in ids or []:
+            if not SLACK_USER_ID.match(user_id):
+                raise ValueError(f"{user_id!r} is not a Slack user ID (like U0123ABCD)")
+        return ids
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _parse_routes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError('must be JSON like {"legal":"C0LEGAL"}') from None
+        if not isinstance(value, dict):
+            raise ValueError('must be a JSON object like {"legal":"C0LEGAL"}')
+        for team, channel in value.items():
+            if not isinstance(team, str) or not TEAM_NAME.match(team) or team in RESERVED_TEAM_NAMES:
+                raise ValueError(f"team name {team!r} must be lowercase letters, digits or -")
+            if not isinstance(channel, str) or not SLACK_CHANNEL_ID.match(channel):
+                raise ValueError(f"channel for {team!r} must be a channel ID like C0123ABCD")
+        return value
+
+    @field_validator("digest_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not SLACK_CHANNEL_ID.match(value):
+            raise ValueError("must be a channel ID like C0123ABCD (not a #name)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+        return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*([a-z]{3})\w*\s+(\d{1,2}):(\d{2})\s*", value.lower())
+        if not match or match[1] not in WEEKDAYS or int(match[2]) > 23 or int(match[3]) > 59:
+            raise ValueError("must be a weekday and a time like 'mon 09:00'")
+        return f"{match[1]} {int(match[2]):02d}:{match[3]}"
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError("must be a three-letter currency code like USD")
+        return value.upper()
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL like https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL like sqlite:///partnerbot.db") from None
+        return value
+
+    # --- derived helpers -------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.admins
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into one safe line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+    message = error["msg"].removeprefix("Value error, ")
+    return f"setting {alias or field}: {message}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Pure Block Kit builders shared by commands and jobs: plain data in, dicts out."""

@@ -1,0 +1,36 @@
+"""Generic replies: errors, confirmations, help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.text import context, escape, lines_section, section
+
+
+def error_blocks(message: str, *, usage: str | None = None, suggestions: list[str] | None = None) -> list[dict[str, Any]]:
+    # The message is composed by us; values inside it were escaped where built.
+    blocks = [section(f":warning: {message}")]
+    if suggestions:
+        blocks.append(section("Did you mean: " + ", ".join(f"*{escape(s)}*" for s in suggestions[:5]) + "?"))
+    if usage:
+        blocks.append(context(f"Usage: `{usage}`"))
+    return blocks
+
+
+def confirmation(message: str, *, detail: str | None = None) -> list[dict[str, Any]]:
+    blocks = [section(f":white_check_mark: {message}")]
+    if detail:
+        blocks.append(context(detail))
+    return blocks
+
+
+def help_blocks(usages: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    lines = ["*partnerbot* — your partner record in Slack. Commands:"]
+    lines += [f"• `/partner {usage}` — {description}" for usage, description in usages]
+    blocks = lines_section(lines)
+    blocks.append(
+        context(
+            'Names with spaces go in quotes: `"Acme Corp"`. A unique prefix is enough: `/partner status acm`.'
+        )
+    )
+    return blocks

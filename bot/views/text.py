@@ -1,0 +1,101 @@
+"""The one escaping helper and Block Kit building blocks that respect Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_BUTTON = 75
+MAX_CONTEXT_TEXT = 2000
+
+
+def escape(text: str) -> str:
+    """Make user text inert in mrkdwn: `<!channel>` and `<@U1>` cannot ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def user(user_id: str) -> str:
+    """A mention of a user ID we stored (never user-typed text)."""
+    return f"<@{user_id}>"
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": cut(text, MAX_HEADER), "emoji": True}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_CONTEXT_TEXT)}]}
+
+
+def divider() -> dict[str, Any]:
+    return {"type": "divider"}
+
+
+def fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A section of up to 10 label/value fields (values already escaped)."""
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": cut(f"*{label}*\n{value}", 2000)} for label, value in pairs[:10]],
+    }
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": cut(text, MAX_BUTTON), "emoji": True},
+        "action_id": action_id,
+    }
+    if value:
+        element["value"] = value[:2000]
+    if style:
+        element["style"] = style
+    return element
+
+
+def lines_section(lines: list[str], *, limit: int = MAX_SECTION) -> list[dict[str, Any]]:
+    """Pack lines into as few sections as fit, each under the section limit."""
+    blocks, chunk = [], ""
+    for line in lines:
+        line = cut(line, limit)
+        if chunk and len(chunk) + 1 + len(line) > limit:
+            blocks.append(section(chunk))
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(section(chunk))
+    return blocks
+
+
+def more(count: int, noun: str = "more") -> dict[str, Any]:
+    return context(f"… and {count:,} {noun}")
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return "never"
+    seconds = (now - then).total_seconds()
+    if seconds < 90:
+        return "just now"
+    if seconds < 3600 * 1.5:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)} h ago"
+    days = int(seconds // 86400)
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def day(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d")

@@ -1,0 +1,17 @@
+"""`/partner help`"""
+
+from __future__ import annotations
+
+from bot.views.messages import help_blocks
+from commands.context import Context, Reply
+from commands.parser import Command
+
+USAGE = "help"
+DESCRIPTION = "this list"
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    from commands import SUBCOMMANDS
+
+    usages = [(module.USAGE, module.DESCRIPTION) for module in dict.fromkeys(SUBCOMMANDS.values())]
+    return Reply(text="partnerbot commands: " + ", ".join(SUBCOMMANDS), blocks=help_blocks(usages))

@@ -1,0 +1,97 @@
+"""Engine, the one session scope (`unit_of_work`), and migrations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_sessions: sessionmaker[Session] | None = None
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    )
+
+    # SQLAlchemy's documented pysqlite recipe: let SQLAlchemy emit BEGIN itself,
+    # and make it BEGIN IMMEDIATE so writers queue on the busy timeout instead
+    # of failing with "database is locked" when a read upgrades to a write.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if parsed.database and parsed.database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def configure(url: str) -> Engine:
+    """Point the process at a database (idempotent for the same URL)."""
+    global _engine, _sessions
+    with _lock:
+        if _engine is not None and str(_engine.url) == str(make_url(url)):
+            return _engine
+        if _engine is not None:
+            _engine.dispose()
+        _engine = make_engine(url)
+        _sessions = sessionmaker(_engine, expire_on_commit=False)
+        return _engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        from bot.settings import get_settings
+
+        configure(get_settings().database_url)
+    assert _engine is not None
+    return _engine
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """The one session scope: commit on success, roll back on any error."""
+    engine()
+    assert _sessions is not None
+    session = _sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def upgrade(url: str | None = None) -> None:
+    """Apply Alembic migrations up to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = configure(url) if url else engine()
+    command.upgrade(config, "head")

@@ -1,0 +1,149 @@
+"""Queries about partners and their interactions (keyword-only, never commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Interaction, Partner
+from storage.names import clean, name_key
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    """A partner with the aggregates lists and portfolios show."""
+
+    partner: Partner
+    last_touch: datetime | None
+    interaction_count: int
+
+
+def by_keys(*, session: Session, keys: list[str]) -> list[Partner]:
+    if not keys:
+        return []
+    return list(session.scalars(select(Partner).where(Partner.name_key.in_(keys))))
+
+
+def by_prefix(*, session: Session, prefix: str, limit: int = 6) -> list[Partner]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = (
+        select(Partner)
+        .where(Partner.name_key.like(escaped + "%", escape="\\"))
+        .order_by(Partner.name_key)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def all_name_keys(*, session: Session) -> dict[str, str]:
+    """name_key → display name, for "did you mean" suggestions (error path only)."""
+    return dict(session.execute(select(Partner.name_key, Partner.name)).all())
+
+
+def get(*, session: Session, partner_id: int) -> Partner | None:
+    return session.get(Partner, partner_id)
+
+
+def create(
+    *,
+    session: Session,
+    name: str,
+    type: str,
+    tier: str | None,
+    owner_id: str,
+    stage: str,
+    created_by: str,
+    now: datetime,
+) -> Partner:
+    partner = Partner(
+        name=clean(name),
+        name_key=name_key(name),
+        type=type,
+        tier=tier,
+        owner_id=owner_id,
+        stage=stage,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        stage_changed_at=now,
+    )
+    session.add(partner)
+    session.flush()
+    return partner
+
+
+def exists(*, session: Session, name: str) -> Partner | None:
+    return session.scalar(select(Partner).where(Partner.name_key == name_key(name)))
+
+
+def add_interaction(
+    *,
+    session: Session,
+    partner: Partner,
+    kind: str,
+    summary: str,
+    author_id: str,
+    channel_id: str | None,
+    now: datetime,
+) -> Interaction:
+    interaction = Interaction(
+        partner_id=partner.id,
+        kind=kind,
+        summary=summary,
+        author_id=author_id,
+        channel_id=channel_id,
+        occurred_at=now,
+        created_at=now,
+    )
+    session.add(interaction)
+    session.flush()
+    return interaction
+
+
+def recent_interactions(*, session: Session, partner_id: int, limit: int = 5) -> list[Interaction]:
+    query = (
+        select(Interaction)
+        .where(Interaction.partner_id == partner_id)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def interaction_count(*, session: Session, partner_id: int) -> int:
+    query = select(func.count()).select_from(Interaction).where(Interaction.partner_id == partner_id)
+    return session.scalar(query) or 0
+
+
+def rows(
+    *,
+    session: Session,
+    owner_id: str | None = None,
+    type: str | None = None,
+    stage: str | None = None,
+) -> list[PartnerRow]:
+    """Partners matching the filters with last touch and interaction count, one query.
+
+    Correlated subqueries ride the (partner_id, occurred_at) index, so the cost
+    follows the partners returned, not the size of the whole history.
+    """
+    last_touch = (
+        select(func.max(Interaction.occurred_at))
+        .where(Interaction.partner_id == Partner.id)
+        .scalar_subquery()
+    )
+    count = (
+        select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
+    )
+    query = select(Partner, last_touch, count)
+    if owner_id:
+        query = query.where(Partner.owner_id == owner_id)
+    if type:
+        query = query.where(Partner.type == type)
+    if stage:
+        query = query.where(Partner.stage == stage)
+    query = query.order_by(Partner.name_key)
+    return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]

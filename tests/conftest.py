@@ -1,0 +1,258 @@
+"""Fixtures: a real database (SQLite file and PostgreSQL), the real Bolt app over
+real HTTP (waitress) with signed requests, and our fake Slack Web API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from bot.settings import Settings, load_settings
+from storage import db as storage_db
+
+POSTGRES_ENV = "PARTNERBOT_TEST_POSTGRES_URL"
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token"
+_pg_state: dict[str, Any] = {}
+
+
+def pytest_report_header(config) -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        return f"databases: SQLite only ({POSTGRES_ENV} is not set, PostgreSQL cases are skipped)"
+    return "databases: SQLite and PostgreSQL"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """Migrate once; each test gets a copy of the migrated file."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    storage_db.upgrade(f"sqlite:///{path}")
+    storage_db.configure("sqlite://")  # release the template file
+    return path
+
+
+def _postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL not available: set {POSTGRES_ENV} (.ci/run does)")
+    if "migrated" not in _pg_state:
+        try:
+            probe = create_engine(url)
+            with probe.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            probe.dispose()
+        except OperationalError as error:
+            pytest.skip(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error.orig}")
+        storage_db.configure(url)
+        with storage_db.engine().begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        storage_db.upgrade(url)
+        _pg_state["migrated"] = True
+    return url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = storage_db.configure(url)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+        ]
+        if tables:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "partnerbot.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+        storage_db.configure(url)
+        return url
+    url = _postgres_url()
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def session(database_url):
+    with storage_db.unit_of_work() as s:
+        yield s
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": None,
+        "DATABASE_URL": "sqlite://",
+        "PARTNERBOT_ADMINS": "UADMIN1",
+        "PARTNERBOT_TIMEZONE": "UTC",
+        "PARTNERBOT_USERS": "",
+        "PARTNERBOT_ROUTES": "",
+        "PARTNERBOT_DIGEST_CHANNEL": "",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return make_settings(DATABASE_URL=database_url)
+
+
+@pytest.fixture(scope="session")
+def fake_slack():
+    from tests.fake_slack import FakeSlack
+
+    with FakeSlack(token=BOT_TOKEN) as fake:
+        yield fake
+
+
+def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+@dataclass
+class SlackApp:
+    """The bot served over real HTTP, driven the way Slack drives it."""
+
+    url: str
+    fake: Any  # tests.fake_slack.FakeSlack
+    http: httpx.Client
+
+    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
+        return self.http.post(self.url + "/slack/events", content=body, headers=all_headers)
+
+    def slash(self, text: str, *, user: str = "UOWNER1", channel: str = "C0GENERAL") -> tuple[httpx.Response, str]:
+        """Send `/partner text`; returns the HTTP response and the response_url used."""
+        response_url = self.fake.new_response_url()
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEAM",
+            "team_domain": "acme-partners",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/partner",
+            "text": text,
+            "api_app_id": "A0PARTNER",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1234.5678.abcdef",
+        }
+        body = urllib.parse.urlencode(form).encode()
+        return self.post(body, "application/x-www-form-urlencoded"), response_url
+
+    def command(self, text: str, **kwargs: Any) -> dict[str, Any]:
+        """Send `/partner text` and return what the bot posted to the response_url."""
+        response, response_url = self.slash(text, **kwargs)
+        assert response.status_code == 200, response.text
+        return self.reply_to(response_url)
+
+    def reply_to(self, response_url: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        path = urllib.parse.urlparse(response_url).path
+        while time.monotonic() < deadline:
+            matches = [c for c in self.fake.responses() if c.path == path]
+            if len(matches) >= count:
+                return matches[count - 1].args
+            time.sleep(0.01)
+        raise AssertionError(f"no reply reached {response_url} within {timeout}s")
+
+    def action(self, action_id: str, value: str, *, user: str = "UOWNER1", channel: str = "C0GENERAL") -> tuple[httpx.Response, str]:
+        response_url = self.fake.new_response_url()
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM", "domain": "acme-partners"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+            "api_app_id": "A0PARTNER",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": channel, "is_ephemeral": True},
+            "trigger_id": "1234.5678.abcdef",
+            "channel": {"id": channel, "name": "general"},
+            "response_url": response_url,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "action_ts": "1700000001.000200",
+                    "text": {"type": "plain_text", "text": "x"},
+                }
+            ],
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded"), response_url
+
+    def event(self, event: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0PARTNER",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(envelope).encode(), "application/json", headers)
+
+
+@pytest.fixture
+def slack_app(settings, fake_slack):
+    """The real Bolt app on waitress, bound to a free port, talking to the fake Slack."""
+    from bot.app import build_app
+    from bot.web import make_server
+
+    fake_slack.reset()
+    app_settings = make_settings(DATABASE_URL=settings.database_url, SLACK_API_URL=fake_slack.api_url)
+    server = make_server(build_app(app_settings), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    with httpx.Client(timeout=10) as http:
+        yield SlackApp(f"http://127.0.0.1:{server.effective_port}", fake_slack, http)
+    server.close()
+    thread.join(timeout=5)
+
+
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """Every mrkdwn/plain text in a block list, joined (for assertions)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(out)

@@ -1,0 +1,80 @@
+"""HTTP mode edges: signatures, replays, health, unknown paths."""
+
+import time
+import urllib.parse
+
+from sqlalchemy import func, select
+
+from storage.db import unit_of_work
+from storage.models import Partner
+from tests.conftest import sign
+
+
+def form(text):
+    return urllib.parse.urlencode(
+        {"command": "/partner", "text": text, "user_id": "UOWNER1", "team_id": "T0TEAM",
+         "channel_id": "C1", "response_url": "http://127.0.0.1:9/none", "trigger_id": "t"}
+    ).encode()
+
+
+def partners():
+    with unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(Partner))
+
+
+def test_bad_signature_is_401_and_writes_nothing(slack_app):
+    body = form("add Acme type:channel")
+    headers = {**sign(body, secret="wrong-secret"), "Content-Type": "application/x-www-form-urlencoded"}
+    response = slack_app.http.post(slack_app.url + "/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    assert partners() == 0
+
+
+def test_stale_timestamp_is_401(slack_app):
+    body = form("add Acme type:channel")
+    headers = {**sign(body, timestamp=int(time.time()) - 301), "Content-Type": "application/x-www-form-urlencoded"}
+    response = slack_app.http.post(slack_app.url + "/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    assert partners() == 0
+
+
+def test_body_altered_after_signing_is_401(slack_app):
+    headers = {**sign(form("help")), "Content-Type": "application/x-www-form-urlencoded"}
+    response = slack_app.http.post(slack_app.url + "/slack/events", content=form("add Evil type:channel"), headers=headers)
+    assert response.status_code == 401
+    assert partners() == 0
+
+
+def test_missing_signature_headers_is_401(slack_app):
+    response = slack_app.http.post(
+        slack_app.url + "/slack/events", content=form("add Acme type:channel"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 401
+    assert partners() == 0
+
+
+def test_healthz_reports_database(slack_app):
+    response = slack_app.http.get(slack_app.url + "/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "database": "ok"}
+
+
+def test_unknown_path_is_404_and_get_events_is_405(slack_app):
+    assert slack_app.http.get(slack_app.url + "/nope").status_code == 404
+    assert slack_app.http.get(slack_app.url + "/slack/events").status_code == 405
+
+
+def test_url_verification_challenge(slack_app):
+    import json
+
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}).encode()
+    response = slack_app.post(body, "application/json")
+    assert response.status_code == 200
+    assert "abc123" in response.text
+
+
+def test_ack_is_empty_and_reply_goes_to_response_url(slack_app):
+    response, url = slack_app.slash("help")
+    assert response.status_code == 200 and response.text == ""
+    assert slack_app.reply_to(url)["response_type"] == "ephemeral"
