@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.dispatch import run_command
+from bot.dispatch import run, run_command
 from bot.settings import Settings
-from bot.views.ids import Action
-from bot.views.partners import home_view
+from bot.slack import SlackMessenger
+from bot.views.ids import Action, Shortcut, View
 from bot.views.messages import error_blocks
-from commands import Caller
-from storage import partners
+from bot.views.partners import home_view
+from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
+from commands import Caller, Reply, UserError, ask, request_actions
+from commands.context import Context
+from commands.status import portfolio_rows
+from commands.teams import routing
+from storage import partners, requests
 from storage.db import unit_of_work
-from storage.health import assess
+from storage.names import name_key
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
+REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -39,8 +45,6 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
         signing_secret=settings.secret("slack_signing_secret") or "",
         token_verification_enabled=verify_token,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
-        # Bolt logs the full payload of unhandled requests; ours only names the type.
-        raise_error_for_unhandled_request=False,
     )
     register(app, settings)
     return app
@@ -50,53 +54,148 @@ def allowed(settings: Settings, user_id: str | None) -> bool:
     return bool(user_id) and (not settings.users or user_id in settings.users)
 
 
+def _caller(body: dict[str, Any]) -> Caller:
+    user = body.get("user") or {}
+    return Caller(user.get("id") or body.get("user_id", ""), (body.get("channel") or {}).get("id") or body.get("channel_id"), (body.get("team") or {}).get("id") or body.get("team_id"))
+
+
+def _send(respond: Respond, reply: Reply | None, **extra: Any) -> None:
+    """Reply to the person who clicked or typed; empty replies say nothing."""
+    if reply is not None and (reply.text or reply.blocks):
+        respond(**reply.payload(), **extra)
+
+
 def register(app: App, settings: Settings) -> None:
+    slack = SlackMessenger(app.client)
+
+    def act(body: dict[str, Any], work, **kwargs: Any) -> Reply | None:
+        return run(work, caller=_caller(body), settings=settings, slack=slack, **kwargs)
+
     def partner_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         if not allowed(settings, command.get("user_id")):
-            ack(response_type="ephemeral", text="partnerbot is limited to a list of people, and you are not on it. Ask an admin.")
+            ack(response_type="ephemeral", text=REFUSED)
             return
         ack()
         caller = Caller(command["user_id"], command.get("channel_id"), command.get("team_id"))
-        reply = run_command(command.get("text") or "", caller=caller, settings=settings)
+        reply = run_command(command.get("text") or "", caller=caller, settings=settings, slack=slack)
         respond(**reply.payload())
 
     def rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user_id = body["user"]["id"]
-        if not allowed(settings, user_id):
+        if not allowed(settings, body["user"]["id"]):
             return
-        caller = Caller(user_id, (body.get("channel") or {}).get("id"), (body.get("team") or {}).get("id"))
-        reply = run_command(action.get("value", ""), caller=caller, settings=settings)
+        reply = run_command(action.get("value", ""), caller=_caller(body), settings=settings, slack=slack)
         if action["action_id"] == Action.SHARE:
-            # Shared replies lose their own Share button.
+            # The shared copy loses its own buttons.
             blocks = [b for b in reply.blocks if b.get("type") != "actions"]
             respond(text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False)
         else:
             respond(**reply.payload(), replace_original=True)
 
+    def request_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        if not allowed(settings, body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=REFUSED)
+            return
+        value, action_id = action.get("value", ""), action["action_id"]
+        if action_id in (Action.REQUEST_NOTE, Action.REQUEST_RESOLVE):
+            # views.open first: the trigger_id expires 3 seconds after the click.
+            rid = int(value) if value.isdigit() else 0
+            modal = note_modal(rid) if action_id == Action.REQUEST_NOTE else resolve_modal(rid)
+            client.views_open(trigger_id=body["trigger_id"], view=modal)
+            return
+        flows = {
+            Action.REQUEST_CLAIM: lambda ctx: request_actions.claim(ctx, request_actions.request_id(value)),
+            Action.REQUEST_REPOST: lambda ctx: request_actions.repost(ctx, request_actions.request_id(value)),
+        }
+        reply = act(body, flows[action_id])
+        _send(respond, reply, replace_original=action_id == Action.REQUEST_REPOST)
+
+    def request_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = (view["state"]["values"].get("text", {}).get("value", {}).get("value") or "").strip()
+        rid = view.get("private_metadata", "")
+
+        def work(ctx: Context) -> Reply | None:
+            number = request_actions.request_id(rid)
+            if view["callback_id"] == View.REQUEST_NOTE:
+                return request_actions.add_note(ctx, number, text)
+            return request_actions.resolve(ctx, number, text or None)
+
+        reply = act(body, work, follow_up=False)
+        if reply is not None and reply.after is None and reply.blocks:
+            # A refusal: show it on the form instead of closing it.
+            ack(response_action="errors", errors={"text": reply.text[:150]})
+            return
+        ack()
+        if reply is not None and reply.after is not None:
+            reply.after()
+
+    def ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        opened = client.views_open(trigger_id=body["trigger_id"], view=ask_modal())
+        with unit_of_work() as session:
+            teams = list(requests.routes(session=session, defaults=settings.routes))
+        client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=ask_modal(teams))
+
+    def ask_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        team_value = values["team"]["value"]
+        team = (team_value.get("selected_option") or {}).get("value") or team_value.get("value") or ""
+        picked = (values["partner"][Action.PARTNER_PICK].get("selected_option") or {}).get("value", "")
+        text = (values["text"]["value"].get("value") or "").strip()
+        due = values.get("due", {}).get("value", {}).get("selected_date")
+
+        def work(ctx: Context) -> Reply:
+            if due and date.fromisoformat(due) < ctx.now.astimezone(ctx.settings.zone).date():
+                raise UserError("The due date is in the past.")
+            partner = partners.get(session=ctx.session, partner_id=int(picked)) if picked.isdigit() else None
+            if partner is None:
+                raise UserError("Pick a partner from the list.")
+            channel = routing(ctx).get(team)
+            if not channel:
+                raise UserError(f"No channel is set for {team or 'that team'}.")
+            return ask.create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=due)
+
+        reply = act(body, work, follow_up=False)
+        if reply is not None and reply.after is None:
+            ack(response_action="errors", errors={"text": reply.text[:150]})
+            return
+        ack()
+        assert reply is not None and reply.after is not None
+        final = reply.after()
+        client.chat_postMessage(channel=body["user"]["id"], text=final.text, blocks=final.blocks)
+
+    def partner_suggestions(ack: Ack, payload: dict[str, Any]) -> None:
+        query = name_key(payload.get("value", ""))
+        with unit_of_work() as session:
+            found = [(p.id, p.name) for p in partners.by_prefix(session=session, prefix=query, limit=50)] if query else []
+        ack(options=partner_options(found))
+
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home" or not allowed(settings, event.get("user")):
             return
-        user_id = event["user"]
-        now = datetime.now(timezone.utc)
+        user_id, now = event["user"], datetime.now(timezone.utc)
         with unit_of_work() as session:
-            rows = [
-                (r.partner, r.last_touch, assess(stage=r.partner.stage, created_at=r.partner.created_at, last_touch=r.last_touch, now=now))
-                for r in partners.rows(session=session, owner_id=user_id)
-            ]
+            rows = portfolio_rows(session, owner_id=user_id, now=now, settings=settings)
         client.views_publish(user_id=user_id, view=home_view(rows, user_id=user_id, now=now))
 
-    def on_error(error: Exception, body: dict[str, Any], respond: Respond | None, logger: logging.Logger) -> BoltResponse | None:
+    def on_error(error: Exception, body: dict[str, Any], respond: Respond | None, logger: logging.Logger) -> None:
         logger.exception("listener failed: %s", type(error).__name__)
         if respond is not None and body.get("response_url"):
             try:
                 respond(response_type="ephemeral", replace_original=False, text=FRIENDLY_FAILURE, blocks=error_blocks(FRIENDLY_FAILURE))
-            except Exception:  # the reply itself failed; already logged above
+            except Exception:  # telling the user failed too; the cause is logged above
                 logger.warning("could not tell the user about the failure")
-        return None
 
     app.command("/partner")(partner_command)
     app.action(Action.SHARE)(rerun)
     app.action(Action.PAGE)(rerun)
+    for action_id in (Action.REQUEST_CLAIM, Action.REQUEST_RESOLVE, Action.REQUEST_NOTE, Action.REQUEST_REPOST):
+        app.action(action_id)(request_button)
+    app.view(View.REQUEST_NOTE)(request_modal)
+    app.view(View.REQUEST_RESOLVE)(request_modal)
+    app.shortcut(Shortcut.ASK)(ask_shortcut)
+    app.view(View.ASK)(ask_submitted)
+    app.options(Action.PARTNER_PICK)(partner_suggestions)
     app.event("app_home_opened")(home_opened)
     app.error(on_error)

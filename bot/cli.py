@@ -140,7 +140,11 @@ def _demo_console(settings: Settings) -> int:
     with unit_of_work() as session:
         if demo.is_empty(session=session):
             demo.seed(session=session, partners=12, seed=1)
-    return console(settings, user_id=DEMO_USER)
+    # In the demo you are an admin, and the three default teams have channels.
+    demo_settings = settings.model_copy(
+        update={"admins": [DEMO_USER], "routes": settings.routes or dict(demo.DEMO_ROUTES)}
+    )
+    return console(demo_settings, user_id=DEMO_USER)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from bot.dispatch import run_command
 from bot.settings import Settings
 from commands import Caller
+from commands.context import Posted
 
 DEMO_USER = "U0DEMO1"
 PROMPT = "/partner "
@@ -57,11 +58,40 @@ def render(blocks: list[dict[str, Any]], fallback: str = "") -> str:
     return "\n".join(out) if out else plain(fallback)
 
 
+class ConsoleMessenger:
+    """Slack as the console sees it: what the bot would post is printed."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.count = 0
+
+    def _show(self, where: str, blocks: list[dict[str, Any]], text: str) -> None:
+        body = render(blocks, text).replace("\n", "\n    ")
+        print(f"  → {where}:\n    {body}", file=self.out)
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
+        self.count += 1
+        target = f"DM to @{channel}" if channel.startswith(("U", "W")) else f"#{channel}"
+        self._show(f"posted to {target}" + (" (in thread)" if thread_ts else ""), blocks, text)
+        return Posted(True, channel=channel, ts=f"{self.count}.000000")
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+        self._show(f"updated the message in #{channel}", blocks, text)
+        return Posted(True, channel=channel, ts=ts)
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        return None
+
+    def ensure_member(self, channel: str) -> str | None:
+        return None
+
+
 def console(settings: Settings, *, user_id: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty()
     if interactive:
         print(_BANNER.format(user=user_id), file=stdout)
     caller = Caller(user_id=user_id, channel_id="C0CONSOLE")
+    slack = ConsoleMessenger(stdout)
     while True:
         if interactive:
             try:
@@ -80,7 +110,7 @@ def console(settings: Settings, *, user_id: str, stdin: TextIO = sys.stdin, stdo
             return 0
         if not interactive:
             print(f"{PROMPT}{line}", file=stdout)
-        reply = run_command(escape_like_slack(line), caller=caller, settings=settings)
+        reply = run_command(escape_like_slack(line), caller=caller, settings=settings, slack=slack)
         print(render(reply.blocks, reply.text) + "\n", file=stdout, flush=True)
 
 

@@ -1,18 +1,42 @@
-"""Run one `/partner` line inside the one session scope; shared by Slack and the console."""
+"""Run a command or an action inside the one session scope; shared by Slack and the console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.settings import Settings
 from commands import Caller, Context, Reply, UserError, error_reply, handle
+from commands.context import Messenger
 from storage.db import unit_of_work
 
 
-def run_command(text: str, *, caller: Caller, settings: Settings, now: datetime | None = None) -> Reply:
-    """The reply to `text`. A UserError rolls the unit of work back: nothing is half-written."""
+def run(
+    work: Callable[[Context], Reply | None],
+    *,
+    caller: Caller,
+    settings: Settings,
+    slack: Messenger,
+    now: datetime | None = None,
+    follow_up: bool = True,
+) -> Reply | None:
+    """`work` in a unit of work, then its Slack follow-up once committed.
+
+    A UserError rolls the unit of work back (nothing is half-written) and
+    becomes the reply; anything else is a bug and propagates to the error handler.
+    With `follow_up=False` the caller runs `reply.after` itself (after an ack).
+    """
     try:
         with unit_of_work() as session:
-            return handle(text, Context(session, caller, settings, now or datetime.now(timezone.utc)))
+            reply = work(Context(session, caller, settings, now or datetime.now(timezone.utc), slack))
+        if follow_up and reply is not None and reply.after is not None:
+            reply = reply.after()
+        return reply
     except UserError as error:
         return error_reply(error)
+
+
+def run_command(text: str, *, caller: Caller, settings: Settings, slack: Messenger, now: datetime | None = None) -> Reply:
+    reply = run(lambda ctx: handle(text, ctx), caller=caller, settings=settings, slack=slack, now=now)
+    assert reply is not None
+    return reply

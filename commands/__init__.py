@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bot.views.messages import error_blocks
-from commands import add, help_, list_, log, stage, status
+from commands import add, ask, help_, list_, log, requests_, route, stage, status
 from commands.context import Caller, Context, Reply
 from commands.errors import UserError
 from commands.parser import choice, tokenize
@@ -17,6 +17,9 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "list": list_,
     "log": log,
     "stage": stage,
+    "ask": ask,
+    "requests": requests_,
+    "route": route,
 }
 
 __all__ = ["Caller", "Context", "Reply", "UserError", "SUBCOMMANDS", "handle", "error_reply"]
@@ -30,7 +33,10 @@ def handle(text: str, ctx: Context) -> Reply:
     word = cmd.tokens[0]
     module = SUBCOMMANDS.get(word.word)
     if module is None:
-        choice(word, list(SUBCOMMANDS), "command")  # raises with a suggestion
+        try:
+            choice(word, list(SUBCOMMANDS), "command")
+        except UserError as error:
+            raise UserError(error.message + " Type `/partner help` for the list.") from None
     return module.run(cmd, 1, ctx)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -18,12 +19,38 @@ class Caller:
     team_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Posted:
+    """The outcome of one Slack call: ok with channel/ts, or Slack's error code."""
+
+    ok: bool
+    channel: str | None = None
+    ts: str | None = None
+    error: str | None = None
+
+
+class Messenger(Protocol):
+    """What commands may ask of Slack. Implemented over the Web API (bot.slack)
+    and by the offline console; commands never import a Slack SDK."""
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted: ...
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def ensure_member(self, channel: str) -> str | None:
+        """Join a public channel if needed; return an error code when the bot cannot post there."""
+        ...
+
+
 @dataclass
 class Context:
     session: Session
     caller: Caller
     settings: Settings
     now: datetime
+    slack: Messenger
 
     @property
     def is_admin(self) -> bool:
@@ -37,6 +64,8 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: bool = True
+    # Slack calls to make once the unit of work has committed; returns the final reply.
+    after: Callable[[], Reply] | None = None
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from bot.views.text import cut, escape
 from commands.errors import UserError
@@ -176,3 +178,73 @@ def choice(token: Token, options: list[str], what: str) -> str:
     hint = f" Did you mean `{close[0]}`?" if close else ""
     listed = ", ".join(f"`{o}`" for o in options)
     raise UserError(f"{shown(token.text)} is not a {what}.{hint} Choose one of {listed}.")
+
+
+# --- values: amounts, dates, periods -------------------------------------------------
+
+_AMOUNT = re.compile(r"^(?P<cur>[$€£])?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<suffix>[kmb])?(?P<pct>%)?$", re.I)
+_MULTIPLIER = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+MAX_AMOUNT = 10**15
+
+
+def amount(text: str, *, what: str = "value") -> tuple[Decimal, bool]:
+    """`12,500`, `12.5k`, `$1.2M`, `45%` → (Decimal, is_percent). Refuses nonsense."""
+    from decimal import Decimal
+
+    cleaned = text.strip().replace(" ", "")
+    match = _AMOUNT.match(cleaned)
+    if not match:
+        hint = " Negative values are not allowed." if cleaned.startswith("-") else ""
+        raise UserError(f"{shown(text)} is not a {what}.{hint} Write it like `12,500`, `12.5k`, `$1.2M` or `45%`.")
+    number = Decimal(match["num"].replace(",", "") + (f".{match['frac']}" if match["frac"] else ""))
+    if match["suffix"]:
+        number *= _MULTIPLIER[match["suffix"].lower()]
+    if number >= MAX_AMOUNT:
+        raise UserError(f"{shown(text)} is too large to be a real {what}.")
+    return number.quantize(Decimal("0.01")), bool(match["pct"])
+
+
+WEEKDAY_NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DATE_HELP = "Use `YYYY-MM-DD`, `today`, `tomorrow`, a weekday like `tuesday`, or `in 2 weeks`."
+
+
+def take_date(tokens: list[Token], index: int, *, today: date) -> tuple[date, int]:
+    """A date at `index` (one to three words); returns it and the next index."""
+    from datetime import date as date_, timedelta
+
+    words = [t.word for t in tokens[index : index + 3]]
+    if not words:
+        raise UserError(f"Which day? {DATE_HELP}")
+    first = words[0]
+    if first == "today":
+        return today, index + 1
+    if first == "tomorrow":
+        return today + timedelta(days=1), index + 1
+    if first == "next" and len(words) > 1 and words[1].rstrip(",") in WEEKDAY_NAMES + [w[:3] for w in WEEKDAY_NAMES]:
+        first, index = words[1], index + 1
+    for n, name in enumerate(WEEKDAY_NAMES):
+        if first in (name, name[:3]):
+            ahead = (n - today.weekday()) % 7 or 7
+            return today + timedelta(days=ahead), index + 1
+    if first == "in" and len(words) == 3 and words[1].isdigit() and int(words[1]) <= 3650:
+        unit = words[2].rstrip("s")
+        if unit in ("day", "week"):
+            return today + timedelta(days=int(words[1]) * (7 if unit == "week" else 1)), index + 3
+    try:
+        return date_.fromisoformat(tokens[index].text), index + 1
+    except ValueError:
+        raise UserError(f"{shown(tokens[index].text)} is not a date. {DATE_HELP}") from None
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-q([1-4])$", re.I)
+
+
+def period(text: str) -> str:
+    """`YYYY-MM` or `YYYY-Qn`, normalized; anything else is an error."""
+    text = text.strip()
+    if (m := _MONTH.match(text)) and 1 <= int(m[2]) <= 12 and 2000 <= int(m[1]) <= 2100:
+        return text
+    if (m := _QUARTER.match(text)) and 2000 <= int(m[1]) <= 2100:
+        return f"{m[1]}-Q{m[2]}"
+    raise UserError(f"{shown(text)} is not a period: use a month like `2026-03` or a quarter like `2026-Q1`.")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings
 from bot.views.partners import CardData, partner_card, portfolio
 from commands.context import Context, Reply
+from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from commands.errors import UserError
-from storage import partners
-from storage.health import assess
+from storage import partners, record, requests
+from storage.health import Health, Signals, assess
+from storage.models import DealStatus, Partner, RequestStatus
+from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
 
 USAGE = "status [partner]"
 DESCRIPTION = "a partner's card; without a name, your portfolio (worst health first)"
@@ -19,24 +26,75 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         return portfolio_reply(ctx)
     partner, after = take_partner(cmd, index, session=ctx.session, usage=USAGE)
     if after < len(cmd.tokens):
-        raise UserError(f"`status` takes one partner name; quote names with spaces.", usage=USAGE)
-    recent = partners.recent_interactions(session=ctx.session, partner_id=partner.id, limit=5)
-    count = partners.interaction_count(session=ctx.session, partner_id=partner.id)
-    last_touch = recent[0].occurred_at if recent else None
-    health = assess(stage=partner.stage, created_at=partner.created_at, last_touch=last_touch, now=ctx.now)
-    blocks = partner_card(
-        CardData(partner, health, recent, count),
-        now=ctx.now,
-        zone=ctx.settings.zone,
-        share_text=cmd.raw,
+        raise UserError("`status` takes one partner name; put names with spaces in quotes.", usage=USAGE)
+    data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
+    blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
+    return Reply(text=f"{partner.name}: {partner.stage}, health {data.health.score}/100", blocks=blocks)
+
+
+def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str], float]:
+    """This fiscal quarter, its months, and the share of it that has passed."""
+    today = local_today(now, settings.zone)
+    quarter = quarter_of(month_of(today), fiscal_start=settings.fiscal_year_start)
+    months = quarter_months(quarter, fiscal_start=settings.fiscal_year_start)
+    start, _ = month_bounds(months[0], settings.zone)
+    _, end = month_bounds(months[-1], settings.zone)
+    return quarter, months, (now - start) / (end - start)
+
+
+def card_data(session: Session, partner: Partner, *, now: datetime, settings: Settings) -> CardData:
+    recent = partners.recent_interactions(session=session, partner_id=partner.id, limit=5)
+    quarter, months, elapsed = quarter_progress(now, settings)
+    attainment = record.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
+    today = local_today(now, settings.zone)
+    deals = record.open_deals(session=session, partner_id=partner.id)
+    last_qbr = record.last_qbr(session=session, partner_id=partner.id)
+    signals = Signals(
+        stage=partner.stage,
+        created_at=partner.created_at,
+        last_touch=recent[0].occurred_at if recent else None,
+        attainment=[(a.metric, float(a.actual), float(a.target)) for a in attainment if a.target],
+        quarter_elapsed=elapsed,
+        last_qbr=last_qbr.held_on if last_qbr else None,
+        onboarding_since=partner.onboarding_changed_at,
+        open_conflicts=sum(1 for d in deals if d.status == DealStatus.CONFLICT),
     )
-    return Reply(text=f"{partner.name}: {partner.stage}, health {health.score}/100", blocks=blocks)
+    return CardData(
+        partner=partner,
+        health=assess(signals, now=now, qbr_interval_days=settings.qbr_interval_days, stall_days=settings.stall_days),
+        recent=recent,
+        interaction_count=partners.interaction_count(session=session, partner_id=partner.id),
+        steps=record.STEPS[partner.type],
+        steps_done=record.steps_done(session=session, partner_id=partner.id),
+        next_qbr=record.next_qbr(session=session, partner_id=partner.id, today=today),
+        last_qbr=last_qbr,
+        quarter=quarter,
+        attainment=attainment,
+        deals=deals,
+        requests=requests.listing(
+            session=session, status=[RequestStatus.OPEN, RequestStatus.CLAIMED], partner_id=partner.id, limit=6
+        ),
+    )
 
 
-def portfolio_reply(ctx: Context, *, owner_id: str | None = None) -> Reply:
-    owner = owner_id or ctx.caller.user_id
-    rows = [
-        (r.partner, r.last_touch, assess(stage=r.partner.stage, created_at=r.partner.created_at, last_touch=r.last_touch, now=ctx.now))
-        for r in partners.rows(session=ctx.session, owner_id=owner)
+def portfolio_rows(session: Session, *, owner_id: str, now: datetime, settings: Settings) -> list[tuple[Partner, datetime | None, Health]]:
+    return [
+        (
+            r.partner,
+            r.last_touch,
+            assess(
+                Signals(
+                    stage=r.partner.stage, created_at=r.partner.created_at, last_touch=r.last_touch,
+                    last_qbr=r.last_qbr, onboarding_since=r.partner.onboarding_changed_at,
+                ),
+                now=now, qbr_interval_days=settings.qbr_interval_days, stall_days=settings.stall_days,
+            ),
+        )
+        for r in partners.rows(session=session, owner_id=owner_id)
     ]
+
+
+def portfolio_reply(ctx: Context) -> Reply:
+    owner = ctx.caller.user_id
+    rows = portfolio_rows(ctx.session, owner_id=owner, now=ctx.now, settings=ctx.settings)
     return Reply(text=f"Portfolio: {len(rows)} partners", blocks=portfolio(rows, owner_id=owner, now=ctx.now))

@@ -42,6 +42,7 @@ SUMMARIES = [
     "Renewal of the reseller agreement",
 ]
 BATCH = 20_000
+DEMO_ROUTES = {"legal": "C0LEGAL", "product": "C0PRODUCT", "finance": "C0FINANCE"}
 
 
 def demo_owners(partners: int) -> list[str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -72,6 +73,8 @@ class Partner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The last checklist change (None: no step done yet); stalled-onboarding reads it.
+    onboarding_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -93,8 +96,160 @@ class Interaction(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     channel_id: Mapped[str | None] = mapped_column(String(32))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Partner] = relationship(back_populates="interactions")
 
     __table_args__ = (Index("ix_interactions_partner_occurred", "partner_id", "occurred_at"),)
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class Route(Base):
+    """Where a team's requests go; set at run time by admins, wins over PARTNERBOT_ROUTES."""
+
+    __tablename__ = "routes"
+
+    team: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HelpRequest(Base):
+    """A partner's need routed to legal, product, finance or another team."""
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    team: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    requester_id: Mapped[str] = mapped_column(String(32))
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value)
+    channel_id: Mapped[str | None] = mapped_column(String(32))  # where it was posted
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    post_error: Mapped[str | None] = mapped_column(String(64))  # why the last post failed
+    due_on: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    partner: Mapped[Partner] = relationship()
+
+    __table_args__ = (
+        Index("ix_help_requests_status_created", "status", "created_at"),
+        Index("ix_help_requests_partner_status", "partner_id", "status"),
+        Index("ix_help_requests_requester", "requester_id", "status"),
+    )
+
+
+class OnboardingStep(Base):
+    """A checklist step marked done (steps themselves are defined per partner type)."""
+
+    __tablename__ = "onboarding_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(40))
+    done_by: Mapped[str] = mapped_column(String(32))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("partner_id", "step", name="uq_onboarding_steps_partner_step"),)
+
+
+class Qbr(Base):
+    """A quarterly business review: scheduled for a day, later held with notes."""
+
+    __tablename__ = "qbrs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[date | None] = mapped_column(Date)
+    held_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_qbrs_partner_scheduled", "partner_id", "scheduled_for"),
+        Index("ix_qbrs_scheduled", "scheduled_for"),
+    )
+
+
+class KpiValue(Base):
+    """One value per partner, metric, month, source and attribution."""
+
+    __tablename__ = "kpi_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | crm | deals
+    attribution: Mapped[str] = mapped_column(String(16), default="sourced")  # sourced | influenced
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    entered_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("partner_id", "metric", "month", "source", "attribution", name="uq_kpi_values_key"),
+        Index("ix_kpi_values_month_metric", "month", "metric"),
+    )
+
+
+class KpiTarget(Base):
+    """A joint-business-plan target for a quarter (YYYY-Qn) or a month (YYYY-MM)."""
+
+    __tablename__ = "kpi_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    set_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("partner_id", "metric", "period", name="uq_kpi_targets_key"),)
+
+
+class DealStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    CONFLICT = "conflict"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class DealRegistration(Base):
+    __tablename__ = "deal_registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    customer: Mapped[str] = mapped_column(String(120))
+    customer_key: Mapped[str] = mapped_column(String(120))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    attribution: Mapped[str] = mapped_column(String(16), default="sourced")
+    status: Mapped[str] = mapped_column(String(16))
+    conflict_with_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    registered_by: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partner: Mapped[Partner] = relationship(foreign_keys=[partner_id])
+    conflict_with: Mapped[Partner | None] = relationship(foreign_keys=[conflict_with_id])
+
+    __table_args__ = (
+        Index("ix_deals_customer_registered", "customer_key", "registered_at"),
+        Index("ix_deals_partner_status", "partner_id", "status"),
+    )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Interaction, Partner
+from storage.models import Interaction, Partner, Qbr
 from storage.names import clean, name_key
 
 
@@ -19,6 +19,7 @@ class PartnerRow:
     partner: Partner
     last_touch: datetime | None
     interaction_count: int
+    last_qbr: date | None = None
 
 
 def by_keys(*, session: Session, keys: list[str]) -> list[Partner]:
@@ -138,7 +139,8 @@ def rows(
     count = (
         select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
     )
-    query = select(Partner, last_touch, count)
+    last_qbr = select(func.max(Qbr.held_on)).where(Qbr.partner_id == Partner.id).scalar_subquery()
+    query = select(Partner, last_touch, count, last_qbr)
     if owner_id:
         query = query.where(Partner.owner_id == owner_id)
     if type:
@@ -146,4 +148,4 @@ def rows(
     if stage:
         query = query.where(Partner.stage == stage)
     query = query.order_by(Partner.name_key)
-    return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]
+    return [PartnerRow(p, touched, n or 0, qbr) for p, touched, n, qbr in session.execute(query)]

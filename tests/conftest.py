@@ -209,6 +209,21 @@ class SlackApp:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded"), response_url
 
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UOWNER1") -> httpx.Response:
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0TEAM", "domain": "acme-partners"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+            "api_app_id": "A0PARTNER",
+            "token": "legacy-verification-token",
+            "trigger_id": "1234.5678.abcdef",
+            "view": {**view, "id": "V0MODAL", "state": {"values": values}, "hash": "h1"},
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+        response = self.post(body, "application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        return response
+
     def event(self, event: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
         envelope = {
             "token": "legacy-verification-token",

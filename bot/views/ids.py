@@ -8,3 +8,21 @@ import enum
 class Action(enum.StrEnum):
     SHARE = "share_reply"
     PAGE = "next_page"
+    REQUEST_CLAIM = "request_claim"
+    REQUEST_RESOLVE = "request_resolve"
+    REQUEST_NOTE = "request_note"
+    REQUEST_REPOST = "request_repost"
+    PARTNER_PICK = "partner_pick"
+
+
+class View(enum.StrEnum):
+    """Modal callback_ids."""
+
+    REQUEST_NOTE = "request_note_modal"
+    REQUEST_RESOLVE = "request_resolve_modal"
+    ASK = "ask_modal"
+
+
+class Shortcut(enum.StrEnum):
+    ASK = "ask_a_team"
+    LOG = "log_to_partner"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,8 @@ from bot.views.text import (
     user,
 )
 from storage.health import Health
-from storage.models import Interaction, Partner
+from storage.models import DealRegistration, HelpRequest, Interaction, OnboardingStep, Partner, Qbr
+from storage.record import Attainment
 
 STAGE_EMOJI = {
     "prospect": ":seedling:",
@@ -61,10 +63,70 @@ class CardData:
     health: Health
     recent: list[Interaction]
     interaction_count: int
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    steps_done: dict[str, OnboardingStep] = field(default_factory=dict)
+    next_qbr: Qbr | None = None
+    last_qbr: Qbr | None = None
+    quarter: str = ""
+    attainment: list[Attainment] = field(default_factory=list)
+    deals: list[DealRegistration] = field(default_factory=list)
+    requests: list[HelpRequest] = field(default_factory=list)
 
 
-def partner_card(data: CardData, *, now: datetime, zone: ZoneInfo, share_text: str | None = None) -> list[dict[str, Any]]:
+def bar(ratio: float, width: int = 10) -> str:
+    filled = max(0, min(width, round(ratio * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def money(value: Decimal | float, currency: str) -> str:
+    value = float(value)
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            text = f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+            break
+    else:
+        text = f"{value:,.0f}"
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def metric_value(metric: str, value: Decimal | float, currency: str) -> str:
+    if metric == "revenue":
+        return money(value, currency)
+    if metric == "adoption":
+        return f"{float(value):.0f}%"
+    return f"{float(value):,.0f}"
+
+
+def kpi_lines(attainment: list[Attainment], currency: str) -> list[str]:
+    lines = []
+    for a in attainment:
+        if not a.target and not a.actual and not a.influenced:
+            continue
+        actual = metric_value(a.metric, a.actual, currency)
+        influenced = f" (+{metric_value(a.metric, a.influenced, currency)} influenced)" if a.influenced else ""
+        if a.target:
+            ratio = a.ratio or 0.0
+            lines.append(f"`{bar(ratio)}` *{a.metric}* {actual} of {metric_value(a.metric, a.target, currency)} · {ratio:.0%}{influenced}")
+        else:
+            lines.append(f"*{a.metric}* {actual}{influenced} · no target")
+    return lines
+
+
+def onboarding_line(steps: list[tuple[str, str]], done: dict[str, OnboardingStep], zone: ZoneInfo) -> str:
+    marks = []
+    for key, label in steps:
+        step = done.get(key)
+        marks.append(f":white_check_mark: {label} ({step.done_at.astimezone(zone):%b %d})" if step else f":white_square: {label} `{key}`")
+    return f"*Onboarding* {sum(1 for k, _ in steps if k in done)}/{len(steps)}\n" + "\n".join(marks)
+
+
+def partner_card(
+    data: CardData, *, now: datetime, zone: ZoneInfo, currency: str = "USD", share_text: str | None = None
+) -> list[dict[str, Any]]:
     p = data.partner
+    next_qbr = data.next_qbr.scheduled_for.isoformat() if data.next_qbr and data.next_qbr.scheduled_for else "not scheduled"
+    last_qbr = data.last_qbr.held_on.isoformat() if data.last_qbr and data.last_qbr.held_on else "none held"
     blocks: list[dict[str, Any]] = [
         header(cut(p.name, 140)),
         fields(
@@ -74,20 +136,36 @@ def partner_card(data: CardData, *, now: datetime, zone: ZoneInfo, share_text: s
                 ("Owner", user(p.owner_id)),
                 ("Stage", f"{STAGE_EMOJI.get(p.stage, '')} {p.stage}"),
                 ("Health", health_badge(data.health)),
-                ("Partner since", p.created_at.astimezone(zone).strftime("%Y-%m-%d")),
+                ("QBR", f"next {next_qbr} · last {last_qbr}"),
             ]
         ),
         context("Health: " + escape("; ".join(data.health.reasons))),
-        divider(),
     ]
+    kpis = kpi_lines(data.attainment, currency)
+    if kpis:
+        blocks += lines_section([f"*KPIs {data.quarter}* vs joint business plan", *kpis])
+    elif data.quarter:
+        blocks.append(context(f"No KPIs for {data.quarter} yet: `/partner kpi {escape(_ref(p.name))} revenue 12.5k`, `/partner target …`"))
+    if data.steps and (p.stage in ("prospect", "onboarding") or len(data.steps_done) < len(data.steps)):
+        blocks.append(section(onboarding_line(data.steps, data.steps_done, zone)))
+    if data.deals:
+        deal_lines = [
+            f"• {escape(d.customer)} · {money(d.amount, currency)} · {d.status}"
+            + (f" (first registered by {escape(d.conflict_with.name)})" if d.conflict_with is not None else "")
+            for d in data.deals
+        ]
+        blocks += lines_section(["*Open deal registrations*", *deal_lines])
+    if data.requests:
+        request_lines = [f"• #{r.id} *{r.team}* · {r.status} · {escape(cut(r.text, 100))} · asked {ago(r.created_at, now)}" for r in data.requests]
+        blocks += lines_section(["*Open requests*", *request_lines])
+    blocks.append(divider())
     if data.recent:
         lines = [
             f"• {i.occurred_at.astimezone(zone).strftime('%Y-%m-%d')} *{i.kind}* by {user(i.author_id)}: "
             + escape(cut(i.summary, 300))
             for i in data.recent
         ]
-        title = f"*Last interactions* ({data.interaction_count:,} in all)"
-        blocks += lines_section([title, *lines])
+        blocks += lines_section([f"*Last interactions* ({data.interaction_count:,} in all)", *lines])
     else:
         blocks.append(section(f"*Last interactions*\nNone yet. Log one with `/partner log {escape(_ref(p.name))} call …`"))
     if share_text:

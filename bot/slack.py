@@ -1,0 +1,64 @@
+"""The one place that talks to Slack's Web API for commands and jobs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from commands.context import Posted
+
+log = logging.getLogger(__name__)
+# Channel errors a person can fix by inviting the bot or picking another channel.
+CHANNEL_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+class SlackMessenger:
+    def __init__(self, client: WebClient):
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            response = getattr(self.client, method.replace(".", "_"))(**kwargs)
+            return response.data, None  # type: ignore[return-value]
+        except SlackApiError as error:
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            code = code or f"http_{error.response.status_code}"
+            log.warning("Slack %s failed: %s", method, code)
+            return None, code
+        except (SlackRequestError, OSError) as error:
+            log.warning("Slack %s failed: %s", method, type(error).__name__)
+            return None, "network_error"
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
+        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        data, error = self._call("chat.postMessage", **args)
+        if data is None:
+            return Posted(False, channel=channel, error=error)
+        return Posted(True, channel=data.get("channel", channel), ts=data.get("ts"))
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+        data, error = self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+        return Posted(data is not None, channel=channel, ts=ts, error=error)
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except (SlackApiError, SlackRequestError, OSError):
+            return None
+
+    def ensure_member(self, channel: str) -> str | None:
+        data, error = self._call("conversations.info", channel=channel)
+        if data is None:
+            return error
+        info = data.get("channel", {})
+        if info.get("is_member"):
+            return None
+        if info.get("is_private"):
+            return "not_in_channel"
+        _, error = self._call("conversations.join", channel=channel)
+        return error

@@ -1,0 +1,168 @@
+"""Block Kit for cross-functional requests: the team-channel message, DMs, lists, modals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.views.ids import Action, View
+from bot.views.text import MAX_BLOCKS, ago, button, context, cut, escape, lines_section, more, section, user
+from storage.models import HelpRequest, Partner, RequestStatus
+
+STATUS_EMOJI = {"open": ":large_orange_circle:", "claimed": ":large_blue_circle:", "resolved": ":white_check_mark:"}
+
+
+def partner_summary(p: Partner) -> str:
+    tier = f", {escape(p.tier)}" if p.tier else ""
+    return f"*{escape(p.name)}* ({p.type}{tier}, owner {user(p.owner_id)})"
+
+
+def status_line(r: HelpRequest, now: datetime) -> str:
+    if r.status == RequestStatus.RESOLVED and r.resolved_by and r.resolved_at:
+        by_other = r.claimed_by and r.claimed_by != r.resolved_by
+        extra = f" (claimed by {user(r.claimed_by)})" if by_other else ""
+        return f"{STATUS_EMOJI['resolved']} Resolved by {user(r.resolved_by)} {ago(r.resolved_at, now)}{extra}"
+    if r.status == RequestStatus.CLAIMED and r.claimed_by and r.claimed_at:
+        return f"{STATUS_EMOJI['claimed']} Claimed by {user(r.claimed_by)} {ago(r.claimed_at, now)}"
+    return f"{STATUS_EMOJI['open']} Open · waiting for someone to claim it"
+
+
+def request_message(r: HelpRequest, partner: Partner, *, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """The message in the team channel; rebuilt in place on every transition."""
+    due = f" · due {r.due_on}" if r.due_on else ""
+    blocks: list[dict[str, Any]] = [
+        section(f":inbox_tray: *{r.team.capitalize()} request #{r.id}* for {partner_summary(partner)}"),
+        section(">" + escape(cut(r.text, 2800)).replace("\n", "\n>")),
+        context(f"Asked by {user(r.requester_id)} {ago(r.created_at, now)}{due} · {status_line(r, now)}"),
+    ]
+    if r.status == RequestStatus.RESOLVED and r.resolution:
+        blocks.append(section("*Resolution:* " + escape(cut(r.resolution, 2800))))
+    if r.status != RequestStatus.RESOLVED:
+        value = str(r.id)
+        elements = []
+        if r.status == RequestStatus.OPEN:
+            elements.append(button("Claim", Action.REQUEST_CLAIM, value, style="primary"))
+        elements += [button("Resolve", Action.REQUEST_RESOLVE, value), button("Add note", Action.REQUEST_NOTE, value)]
+        blocks.append({"type": "actions", "block_id": f"request-{r.id}", "elements": elements})
+    text = f"{r.team.capitalize()} request #{r.id} for {partner.name}: {cut(r.text, 200)}"
+    return escape(text), blocks
+
+
+def requester_dm(r: HelpRequest, partner: Partner, *, event: str, link: str | None, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """A DM that repeats the essentials rather than only linking."""
+    verbs = {
+        "claimed": f"{user(r.claimed_by or '')} claimed your {r.team} request #{r.id}",
+        "resolved": f"{user(r.resolved_by or '')} resolved your {r.team} request #{r.id}",
+        "note": f"New note on your {r.team} request #{r.id}",
+    }
+    headline = verbs[event] + f" for *{escape(partner.name)}*."
+    blocks = [section(headline), section(">" + escape(cut(r.text, 1500)).replace("\n", "\n>"))]
+    if event == "resolved" and r.resolution:
+        blocks.append(section("*Resolution:* " + escape(cut(r.resolution, 2000))))
+    if link:
+        blocks.append(context(f"<{link}|Open the request in the team channel>"))
+    text = f"{r.team.capitalize()} request #{r.id} for {partner.name} was {event}."
+    return escape(text), blocks
+
+
+def request_list(requests: list[HelpRequest], *, title: str, now: datetime, limit: int = 30) -> list[dict[str, Any]]:
+    if not requests:
+        return [section(f"*{escape(title)}*: none. :tada:")]
+    lines = [f"*{escape(title)}* · {len(requests):,}"]
+    for r in requests[:limit]:
+        who = f" · claimed by {user(r.claimed_by)}" if r.claimed_by and r.status == "claimed" else ""
+        lines.append(
+            f"{STATUS_EMOJI.get(r.status, '')} #{r.id} *{r.team}* · {escape(r.partner.name)} · "
+            f"{escape(cut(r.text, 120))} · asked {ago(r.created_at, now)} by {user(r.requester_id)}{who}"
+        )
+    blocks = lines_section(lines)
+    if len(requests) > limit:
+        blocks.append(more(len(requests) - limit))
+    return blocks[:MAX_BLOCKS]
+
+
+def route_table(routes: dict[str, str]) -> list[dict[str, Any]]:
+    if not routes:
+        return [section("No team has a channel yet. An admin sets one with `/partner route legal #legal-requests`.")]
+    lines = ["*Where requests go*"] + [f"• *{team}* → <#{channel}>" for team, channel in routes.items()]
+    return lines_section(lines)
+
+
+def text_modal(callback_id: View, *, title: str, label: str, request_id: int, optional: bool, submit: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": str(request_id),
+        "title": {"type": "plain_text", "text": cut(title, 24)},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "text",
+                "optional": optional,
+                "label": {"type": "plain_text", "text": label},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2500},
+            }
+        ],
+    }
+
+
+def note_modal(request_id: int) -> dict[str, Any]:
+    return text_modal(View.REQUEST_NOTE, title=f"Note on request #{request_id}", label="Note", request_id=request_id, optional=False, submit="Add note")
+
+
+def resolve_modal(request_id: int) -> dict[str, Any]:
+    return text_modal(View.REQUEST_RESOLVE, title=f"Resolve request #{request_id}", label="Resolution (optional)", request_id=request_id, optional=True, submit="Resolve")
+
+
+def ask_modal(teams: list[str] | None = None) -> dict[str, Any]:
+    """The "Ask a team" modal. Opened at once with no teams (a trigger_id lives
+    3 seconds), then updated with the routed teams from the database."""
+    if teams:
+        team_element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": "value",
+            "placeholder": {"type": "plain_text", "text": "Pick a team"},
+            "options": [{"text": {"type": "plain_text", "text": t}, "value": t} for t in teams[:100]],
+        }
+    else:
+        team_element = {"type": "plain_text_input", "action_id": "value", "placeholder": {"type": "plain_text", "text": "Loading teams…"}}
+    return {
+        "type": "modal",
+        "callback_id": View.ASK,
+        "title": {"type": "plain_text", "text": "Ask a team"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "team", "label": {"type": "plain_text", "text": "Team"}, "element": team_element},
+            {
+                "type": "input",
+                "block_id": "partner",
+                "label": {"type": "plain_text", "text": "Partner"},
+                "element": {
+                    "type": "external_select",
+                    "action_id": Action.PARTNER_PICK,
+                    "min_query_length": 1,
+                    "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "text",
+                "label": {"type": "plain_text", "text": "What does the partner need?"},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2500},
+            },
+            {
+                "type": "input",
+                "block_id": "due",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Needed by"},
+                "element": {"type": "datepicker", "action_id": "value"},
+            },
+        ],
+    }
+
+
+def partner_options(names: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    return [{"text": {"type": "plain_text", "text": cut(name, 75)}, "value": str(pid)} for pid, name in names[:100]]

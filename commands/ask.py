@@ -1,0 +1,82 @@
+"""`/partner ask <team> <partner> <request…>`: route a partner's need to a team channel."""
+
+from __future__ import annotations
+
+from bot.views.ids import Action
+from bot.views.messages import confirmation, error_blocks
+from bot.views.requests import request_message
+from bot.views.text import button, escape, user
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command
+from commands.refs import take_partner
+from commands.teams import routed_channel, team_name
+from storage import requests
+from storage.db import unit_of_work
+from storage.models import HelpRequest, Partner
+
+USAGE = "ask <legal|product|finance|team> <partner> <request>"
+DESCRIPTION = "send a partner's need to the team's channel, where someone claims and resolves it"
+MAX_REQUEST = 2500
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    if index >= len(cmd.tokens):
+        raise UserError("Which team? `legal`, `product`, `finance` or another routed team.", usage=USAGE)
+    team = team_name(cmd.tokens[index], usage=USAGE)
+    channel = routed_channel(ctx, team, usage=USAGE)
+    partner, index = take_partner(cmd, index + 1, session=ctx.session, usage=USAGE)
+    text = cmd.rest(index)
+    return create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=None)
+
+
+def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str, due_on: str | None) -> Reply:
+    if not text:
+        raise UserError(f"Say what {escape(partner.name)} needs from {team}.", usage=USAGE)
+    if len(text) > MAX_REQUEST:
+        raise UserError(f"Keep a request under {MAX_REQUEST:,} characters.", usage=USAGE)
+    request = requests.create(
+        session=ctx.session, partner_id=partner.id, team=team, text=text, requester_id=ctx.caller.user_id,
+        origin_channel_id=ctx.caller.channel_id, due_on=due_on, now=ctx.now,
+    )
+    requests.log_step(session=ctx.session, request=request, summary=f"Asked {team}: {text}", author_id=ctx.caller.user_id, now=ctx.now)
+    request_id = request.id
+    # The request is committed before Slack is called: a refused post never loses it.
+    return Reply(text="Sending…", after=lambda: post(ctx, request_id, channel))
+
+
+def post(ctx: Context, request_id: int, channel: str) -> Reply:
+    """Post (or re-post) a request to its team channel and tell the requester where it is."""
+    with unit_of_work() as session:
+        request = requests.get(session=session, request_id=request_id)
+        if request is None:
+            raise UserError("That request no longer exists.")
+        text, blocks = request_message(request, request.partner, now=ctx.now)
+        posted = ctx.slack.post(channel, text, blocks)
+        requests.record_post(session=session, request_id=request_id, channel_id=channel, ts=posted.ts, error=posted.error)
+    if not posted.ok:
+        return not_posted(request, channel, posted.error or "unknown_error")
+    link = ctx.slack.permalink(channel, posted.ts or "")
+    where = f"<{link}|in <#{channel}>>" if link else f"in <#{channel}>"
+    return Reply(
+        text=f"Request #{request_id} sent to {request.team}.",
+        blocks=confirmation(
+            f"Sent {request.team} request *#{request_id}* for *{escape(request.partner.name)}* {where}.",
+            detail="You'll get a DM when someone claims it and when it is resolved.",
+        ),
+    )
+
+
+def not_posted(request: HelpRequest, channel: str, error: str) -> Reply:
+    if error in ("not_in_channel", "channel_not_found"):
+        why = (
+            f"I'm not in <#{channel}>, so I couldn't post your {request.team} request *#{request.id}* there. "
+            f"Invite me with `/invite @partnerbot` in that channel (or ask an admin to `/partner route {request.team} #channel`), "
+            "then click *Post again*."
+        )
+    else:
+        why = f"Slack refused the post (`{escape(error)}`). Your request *#{request.id}* is saved; click *Post again* in a minute."
+    blocks = error_blocks(why) + [
+        {"type": "actions", "elements": [button("Post again", Action.REQUEST_REPOST, str(request.id), style="primary")]}
+    ]
+    return Reply(text=f"Request #{request.id} is saved but not posted yet.", blocks=blocks)

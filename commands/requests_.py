@@ -1,0 +1,36 @@
+"""`/partner requests [mine|open|unclaimed|<team>]`"""
+
+from __future__ import annotations
+
+from bot.views.requests import request_list
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command
+from commands.teams import team_name
+from storage import requests
+from storage.models import RequestStatus
+
+USAGE = "requests [mine|open|unclaimed|<team>]"
+DESCRIPTION = "open requests and their age, oldest first"
+ACTIVE = [RequestStatus.OPEN.value, RequestStatus.CLAIMED.value]
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    rest = cmd.tokens[index:]
+    if len(rest) > 1:
+        raise UserError("`requests` takes one filter.", usage=USAGE)
+    which = rest[0].word if rest else "open"
+    if which == "mine":
+        found = requests.listing(session=ctx.session, status=ACTIVE, involving=ctx.caller.user_id)
+        title = "Your open requests (asked or claimed)"
+    elif which in ("open", "all"):
+        found = requests.listing(session=ctx.session, status=ACTIVE)
+        title = "Open requests"
+    elif which == "unclaimed":
+        found = requests.listing(session=ctx.session, status=[RequestStatus.OPEN.value])
+        title = "Unclaimed requests"
+    else:
+        team = team_name(rest[0], usage=USAGE)
+        found = requests.listing(session=ctx.session, status=ACTIVE, team=team)
+        title = f"Open {team} requests"
+    return Reply(text=f"{title}: {len(found)}", blocks=request_list(found, title=title, now=ctx.now))

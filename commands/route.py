@@ -1,0 +1,41 @@
+"""`/partner route [<team> <#channel>]` (admins): where a team's requests go."""
+
+from __future__ import annotations
+
+from bot.views.messages import confirmation
+from bot.views.requests import route_table
+from commands.context import Context, Reply
+from commands.errors import NotAllowed, UserError
+from commands.parser import Command, channel_ref
+from commands.teams import routing, team_name
+from storage import requests
+
+USAGE = "route <team> <#channel>"
+DESCRIPTION = "admins: where a team's requests go (`route` alone shows the table)"
+
+
+def require_admin(ctx: Context, action: str) -> None:
+    if ctx.is_admin:
+        return
+    if not ctx.settings.admins:
+        raise NotAllowed(f"Only admins can {action}, and none are set: fill in `PARTNERBOT_ADMINS` with Slack user IDs.")
+    raise NotAllowed(f"Only admins can {action}. Nothing was changed.")
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    rest = cmd.tokens[index:]
+    if not rest:
+        return Reply(text="Request routing", blocks=route_table(routing(ctx)))
+    if len(rest) != 2:
+        raise UserError("Give a team and a channel picked with #.", usage=USAGE)
+    require_admin(ctx, "change where requests go")
+    team = team_name(rest[0], usage=USAGE)
+    channel = channel_ref(rest[1])
+    problem = ctx.slack.ensure_member(channel)
+    if problem in ("not_in_channel", "channel_not_found", "method_not_supported_for_channel_type"):
+        raise UserError(f"I can't post in <#{channel}>: it is private and I'm not in it. Invite me there with `/invite @partnerbot`, then try again.")
+    if problem:
+        raise UserError(f"Slack would not let me check <#{channel}> (`{problem}`); nothing was changed. Try again in a minute.")
+    previous = requests.set_route(session=ctx.session, team=team, channel_id=channel, user_id=ctx.caller.user_id, now=ctx.now)
+    was = f" (was <#{previous}>)" if previous and previous != channel else ""
+    return Reply(text=f"{team} requests go to the channel now.", blocks=confirmation(f"*{team}* requests now go to <#{channel}>{was}."))

@@ -1,0 +1,254 @@
+"""The partner manager's record: onboarding, QBRs, KPIs and targets, deal registrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
+
+# Onboarding checklists by partner type: (key, label).
+STEPS: dict[str, list[tuple[str, str]]] = {
+    "channel": [
+        ("agreement", "Agreement signed"),
+        ("portal", "Portal access"),
+        ("training", "Sales training"),
+        ("first-deal", "First deal registered"),
+    ],
+    "alliance": [
+        ("agreement", "Agreement signed"),
+        ("sponsor", "Executive sponsor named"),
+        ("joint-plan", "Joint plan agreed"),
+        ("co-marketing", "Co-marketing launched"),
+    ],
+    "technology": [
+        ("agreement", "Agreement signed"),
+        ("sandbox", "Sandbox access"),
+        ("integration", "Integration built"),
+        ("certified", "Integration certified"),
+        ("marketplace", "Listed in marketplace"),
+    ],
+}
+METRICS = ("revenue", "leads", "adoption", "deals")
+CONFLICT_WINDOW = timedelta(days=90)
+SOURCE_PRECEDENCE = ("manual", "crm", "deals")
+
+
+# --- onboarding ------------------------------------------------------------------
+
+def steps_done(*, session: Session, partner_id: int) -> dict[str, OnboardingStep]:
+    return {s.step: s for s in session.scalars(select(OnboardingStep).where(OnboardingStep.partner_id == partner_id))}
+
+
+def mark_step(*, session: Session, partner: Partner, step: str, user_id: str, now: datetime) -> bool:
+    """Mark a step done; False if it already was."""
+    if session.scalar(select(OnboardingStep.id).where(OnboardingStep.partner_id == partner.id, OnboardingStep.step == step)):
+        return False
+    session.add(OnboardingStep(partner_id=partner.id, step=step, done_by=user_id, done_at=now))
+    partner.onboarding_changed_at = now
+    session.flush()
+    return True
+
+
+def unmark_step(*, session: Session, partner: Partner, step: str, now: datetime) -> bool:
+    result = session.execute(delete(OnboardingStep).where(OnboardingStep.partner_id == partner.id, OnboardingStep.step == step))
+    if result.rowcount:
+        partner.onboarding_changed_at = now
+        session.flush()
+    return bool(result.rowcount)
+
+
+# --- QBRs --------------------------------------------------------------------------
+
+def schedule_qbr(*, session: Session, partner_id: int, day: date, user_id: str, now: datetime) -> Qbr:
+    qbr = Qbr(partner_id=partner_id, scheduled_for=day, created_by=user_id, created_at=now)
+    session.add(qbr)
+    session.flush()
+    return qbr
+
+
+def next_qbr(*, session: Session, partner_id: int, today: date) -> Qbr | None:
+    return session.scalar(
+        select(Qbr)
+        .where(Qbr.partner_id == partner_id, Qbr.held_on.is_(None), Qbr.scheduled_for >= today)
+        .order_by(Qbr.scheduled_for)
+        .limit(1)
+    )
+
+
+def last_qbr(*, session: Session, partner_id: int) -> Qbr | None:
+    return session.scalar(
+        select(Qbr).where(Qbr.partner_id == partner_id, Qbr.held_on.is_not(None)).order_by(Qbr.held_on.desc()).limit(1)
+    )
+
+
+def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | None, user_id: str, now: datetime) -> Qbr:
+    """Record a QBR held today: the earliest pending one up to a week ahead, else a new one."""
+    pending = session.scalar(
+        select(Qbr)
+        .where(Qbr.partner_id == partner_id, Qbr.held_on.is_(None), Qbr.scheduled_for <= today + timedelta(days=7))
+        .order_by(Qbr.scheduled_for.desc())
+        .limit(1)
+    )
+    qbr = pending or Qbr(partner_id=partner_id, scheduled_for=None, created_by=user_id, created_at=now)
+    qbr.held_on, qbr.notes = today, notes
+    session.add(qbr)
+    session.flush()
+    return qbr
+
+
+# --- KPIs and targets --------------------------------------------------------------
+
+def set_kpi(
+    *, session: Session, partner_id: int, metric: str, month: str, value: Decimal, user_id: str,
+    now: datetime, source: str = "manual", attribution: str = "sourced",
+) -> Decimal | None:
+    """Set one value; returns the value it replaced."""
+    row = session.scalar(
+        select(KpiValue).where(
+            KpiValue.partner_id == partner_id, KpiValue.metric == metric, KpiValue.month == month,
+            KpiValue.source == source, KpiValue.attribution == attribution,
+        )
+    )
+    previous = row.value if row else None
+    if row is None:
+        session.add(KpiValue(partner_id=partner_id, metric=metric, month=month, source=source,
+                             attribution=attribution, value=value, entered_by=user_id, updated_at=now))
+    else:
+        row.value, row.entered_by, row.updated_at = value, user_id, now
+    session.flush()
+    return previous
+
+
+def set_target(*, session: Session, partner_id: int, metric: str, period: str, value: Decimal, user_id: str, now: datetime) -> Decimal | None:
+    row = session.scalar(select(KpiTarget).where(KpiTarget.partner_id == partner_id, KpiTarget.metric == metric, KpiTarget.period == period))
+    previous = row.value if row else None
+    if row is None:
+        session.add(KpiTarget(partner_id=partner_id, metric=metric, period=period, value=value, set_by=user_id, updated_at=now))
+    else:
+        row.value, row.set_by, row.updated_at = value, user_id, now
+    session.flush()
+    return previous
+
+
+@dataclass(frozen=True)
+class Attainment:
+    metric: str
+    actual: Decimal
+    influenced: Decimal
+    target: Decimal | None
+
+    @property
+    def ratio(self) -> float | None:
+        return float(self.actual / self.target) if self.target else None
+
+
+def effective_values(rows: list[tuple[str, str, str, str, Decimal]]) -> dict[tuple[str, str, str], Decimal]:
+    """(metric, month, attribution) → value, taking the highest-precedence source
+    (manual, then CRM, then deal registrations)."""
+    best: dict[tuple[str, str, str], tuple[int, Decimal]] = {}
+    for metric, month, source, attribution, value in rows:
+        rank = SOURCE_PRECEDENCE.index(source) if source in SOURCE_PRECEDENCE else len(SOURCE_PRECEDENCE)
+        key = (metric, month, attribution)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, value)
+    return {k: v for k, (_, v) in best.items()}
+
+
+def quarter_attainment(*, session: Session, partner_id: int, months: list[str], quarter: str) -> list[Attainment]:
+    """Actual vs target per metric for a quarter: sums of months, except adoption (latest month)."""
+    rows = session.execute(
+        select(KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value).where(
+            KpiValue.partner_id == partner_id, KpiValue.month.in_(months)
+        )
+    ).all()
+    values = effective_values([tuple(r) for r in rows])
+    targets = dict(
+        session.execute(
+            select(KpiTarget.metric, KpiTarget.value).where(KpiTarget.partner_id == partner_id, KpiTarget.period == quarter)
+        ).all()
+    )
+    # Monthly targets add up to a quarter when no quarter target is set.
+    for metric, value in session.execute(
+        select(KpiTarget.metric, func.sum(KpiTarget.value)).where(KpiTarget.partner_id == partner_id, KpiTarget.period.in_(months)).group_by(KpiTarget.metric)
+    ):
+        targets.setdefault(metric, value)
+    result = []
+    for metric in METRICS:
+        def total(attribution: str) -> Decimal:
+            picked = [(m, v) for (mt, m, a), v in values.items() if mt == metric and a == attribution]
+            if metric == "adoption":
+                return max(picked)[1] if picked else Decimal(0)
+            return sum((v for _, v in picked), Decimal(0))
+
+        result.append(Attainment(metric, total("sourced"), total("influenced"), targets.get(metric)))
+    return result
+
+
+# --- deal registration ---------------------------------------------------------------
+
+def earlier_registration(*, session: Session, customer_key: str, partner_id: int, since: datetime) -> DealRegistration | None:
+    return session.scalar(
+        select(DealRegistration)
+        .where(
+            DealRegistration.customer_key == customer_key,
+            DealRegistration.partner_id != partner_id,
+            DealRegistration.registered_at >= since,
+            DealRegistration.status != DealStatus.REJECTED,
+        )
+        .order_by(DealRegistration.registered_at)
+        .limit(1)
+    )
+
+
+def register_deal(
+    *, session: Session, partner_id: int, customer: str, customer_key: str, amount: Decimal, attribution: str,
+    conflict_with_id: int | None, user_id: str, now: datetime,
+) -> DealRegistration:
+    deal = DealRegistration(
+        partner_id=partner_id, customer=customer, customer_key=customer_key, amount=amount, attribution=attribution,
+        status=DealStatus.CONFLICT if conflict_with_id else DealStatus.REGISTERED, conflict_with_id=conflict_with_id,
+        registered_by=user_id, registered_at=now,
+    )
+    session.add(deal)
+    session.flush()
+    return deal
+
+
+def open_deals(*, session: Session, partner_id: int, limit: int = 5) -> list[DealRegistration]:
+    return list(
+        session.scalars(
+            select(DealRegistration)
+            .where(DealRegistration.partner_id == partner_id, DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.CONFLICT]))
+            .order_by(DealRegistration.registered_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def decide_deal(*, session: Session, deal_id: int, approve: bool, user_id: str, now: datetime) -> bool:
+    """Atomic: a conflict is decided once."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(DealRegistration)
+        .where(DealRegistration.id == deal_id, DealRegistration.status == DealStatus.CONFLICT)
+        .values(status=DealStatus.APPROVED if approve else DealStatus.REJECTED, decided_by=user_id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def deal_counts(*, session: Session, partner_id: int, since: datetime, until: datetime) -> int:
+    """Registered or approved deals in a window (they count toward the `deals` KPI)."""
+    return session.scalar(
+        select(func.count()).select_from(DealRegistration).where(
+            DealRegistration.partner_id == partner_id,
+            DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.APPROVED]),
+            DealRegistration.registered_at >= since, DealRegistration.registered_at < until,
+        )
+    ) or 0

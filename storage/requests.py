@@ -1,0 +1,119 @@
+"""Queries for cross-functional requests and team routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from storage.models import HelpRequest, Interaction, RequestStatus, Route
+
+
+def routes(*, session: Session, defaults: dict[str, str]) -> dict[str, str]:
+    """team → channel: the environment's routes, overridden by those set in Slack."""
+    table = dict(defaults)
+    table.update({r.team: r.channel_id for r in session.scalars(select(Route))})
+    return dict(sorted(table.items()))
+
+
+def set_route(*, session: Session, team: str, channel_id: str, user_id: str, now: datetime) -> str | None:
+    """Set a team's channel; returns the previous channel from the database, if any."""
+    route = session.get(Route, team)
+    previous = route.channel_id if route else None
+    if route is None:
+        session.add(Route(team=team, channel_id=channel_id, updated_by=user_id, updated_at=now))
+    else:
+        route.channel_id, route.updated_by, route.updated_at = channel_id, user_id, now
+    session.flush()
+    return previous
+
+
+def create(
+    *, session: Session, partner_id: int, team: str, text: str, requester_id: str,
+    origin_channel_id: str | None, due_on: str | None, now: datetime,
+) -> HelpRequest:
+    request = HelpRequest(
+        partner_id=partner_id, team=team, text=text, requester_id=requester_id,
+        origin_channel_id=origin_channel_id, status=RequestStatus.OPEN, due_on=due_on, created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def get(*, session: Session, request_id: int) -> HelpRequest | None:
+    return session.scalar(
+        select(HelpRequest).options(joinedload(HelpRequest.partner)).where(HelpRequest.id == request_id)
+    )
+
+
+def claim(*, session: Session, request_id: int, user_id: str, now: datetime) -> bool:
+    """Atomic: exactly one of several simultaneous claimers gets True."""
+    result = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request_id, HelpRequest.status == RequestStatus.OPEN)
+        .values(status=RequestStatus.CLAIMED, claimed_by=user_id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def resolve(*, session: Session, request_id: int, user_id: str, note: str | None, now: datetime) -> bool:
+    """Atomic: only one resolution is recorded; an unclaimed request is claimed by its resolver."""
+    request = session.get(HelpRequest, request_id)
+    claimed_by = request.claimed_by if request and request.claimed_by else user_id
+    result = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request_id, HelpRequest.status != RequestStatus.RESOLVED)
+        .values(
+            status=RequestStatus.RESOLVED, resolved_by=user_id, resolved_at=now, resolution=note,
+            claimed_by=claimed_by,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def record_post(*, session: Session, request_id: int, channel_id: str | None, ts: str | None, error: str | None) -> None:
+    values = {"post_error": error}
+    if ts:
+        values |= {"channel_id": channel_id, "message_ts": ts}
+    elif channel_id:
+        values |= {"channel_id": channel_id}
+    session.execute(update(HelpRequest).where(HelpRequest.id == request_id).values(**values))
+
+
+def listing(
+    *, session: Session, status: list[str], team: str | None = None, requester_id: str | None = None,
+    involving: str | None = None, partner_id: int | None = None, limit: int | None = None,
+) -> list[HelpRequest]:
+    """Requests oldest first, with their partner loaded in the same query."""
+    query = (
+        select(HelpRequest)
+        .options(joinedload(HelpRequest.partner))
+        .where(HelpRequest.status.in_(status))
+        .order_by(HelpRequest.created_at, HelpRequest.id)
+    )
+    if team:
+        query = query.where(HelpRequest.team == team)
+    if requester_id:
+        query = query.where(HelpRequest.requester_id == requester_id)
+    if involving:
+        query = query.where((HelpRequest.requester_id == involving) | (HelpRequest.claimed_by == involving))
+    if partner_id:
+        query = query.where(HelpRequest.partner_id == partner_id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def log_step(*, session: Session, request: HelpRequest, summary: str, author_id: str, now: datetime) -> None:
+    """Every request and transition is on the partner's history."""
+    session.add(
+        Interaction(
+            partner_id=request.partner_id, kind="request", summary=summary, author_id=author_id,
+            occurred_at=now, created_at=now, channel_id=request.channel_id, request_id=request.id,
+        )
+    )
+    session.flush()
