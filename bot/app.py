@@ -18,7 +18,7 @@ from bot.views.ids import Action, Shortcut, View
 from bot.views.messages import error_blocks
 from bot.views.partners import home_view
 from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
-from commands import Caller, Reply, UserError, ask, request_actions
+from commands import Caller, Reply, UserError, ask, deal, request_actions
 from commands.context import Context
 from commands.status import portfolio_rows
 from commands.teams import routing
@@ -59,10 +59,13 @@ def _caller(body: dict[str, Any]) -> Caller:
     return Caller(user.get("id") or body.get("user_id", ""), (body.get("channel") or {}).get("id") or body.get("channel_id"), (body.get("team") or {}).get("id") or body.get("team_id"))
 
 
-def _send(respond: Respond, reply: Reply | None, **extra: Any) -> None:
-    """Reply to the person who clicked or typed; empty replies say nothing."""
+def _send(respond: Respond, reply: Reply | None) -> None:
+    """Answer the person who clicked; empty replies say nothing, and an answer
+    that does not replace the clicked message never overwrites it."""
     if reply is not None and (reply.text or reply.blocks):
-        respond(**reply.payload(), **extra)
+        payload = reply.payload()
+        payload.setdefault("replace_original", False)
+        respond(**payload)
 
 
 def register(app: App, settings: Settings) -> None:
@@ -108,8 +111,13 @@ def register(app: App, settings: Settings) -> None:
             Action.REQUEST_CLAIM: lambda ctx: request_actions.claim(ctx, request_actions.request_id(value)),
             Action.REQUEST_REPOST: lambda ctx: request_actions.repost(ctx, request_actions.request_id(value)),
         }
-        reply = act(body, flows[action_id])
-        _send(respond, reply, replace_original=action_id == Action.REQUEST_REPOST)
+        _send(respond, act(body, flows[action_id]))
+
+    def deal_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = action.get("value", "")
+        approve = action["action_id"] == Action.DEAL_APPROVE
+        _send(respond, act(body, lambda ctx: deal.decide(ctx, int(value) if value.isdigit() else 0, approve=approve)))
 
     def request_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = (view["state"]["values"].get("text", {}).get("value", {}).get("value") or "").strip()
@@ -192,6 +200,8 @@ def register(app: App, settings: Settings) -> None:
     app.action(Action.PAGE)(rerun)
     for action_id in (Action.REQUEST_CLAIM, Action.REQUEST_RESOLVE, Action.REQUEST_NOTE, Action.REQUEST_REPOST):
         app.action(action_id)(request_button)
+    app.action(Action.DEAL_APPROVE)(deal_button)
+    app.action(Action.DEAL_REJECT)(deal_button)
     app.view(View.REQUEST_NOTE)(request_modal)
     app.view(View.REQUEST_RESOLVE)(request_modal)
     app.shortcut(Shortcut.ASK)(ask_shortcut)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Any
 
 from bot.views.messages import error_blocks
-from commands import add, ask, help_, list_, log, requests_, route, stage, status
+from commands import add, ask, deal, help_, list_, log, onboard, qbr, requests_, route, stage, status
+from commands.kpi import Kpi, Target
 from commands.context import Caller, Context, Reply
 from commands.errors import UserError
 from commands.parser import choice, tokenize
 
-SUBCOMMANDS: dict[str, ModuleType] = {
+SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRIPTION, run()
     "help": help_,
     "status": status,
     "add": add,
     "list": list_,
     "log": log,
     "stage": stage,
+    "onboard": onboard,
+    "qbr": qbr,
+    "kpi": Kpi,
+    "target": Target,
+    "deal": deal,
     "ask": ask,
     "requests": requests_,
     "route": route,

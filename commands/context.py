@@ -64,10 +64,14 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: bool = True
+    # For buttons: replace the message that was clicked instead of answering beside it.
+    replace_original: bool = False
     # Slack calls to make once the unit of work has committed; returns the final reply.
     after: Callable[[], Reply] | None = None
 
     def payload(self) -> dict[str, Any]:
+        if self.replace_original:
+            return {"replace_original": True, "text": self.text, "blocks": self.blocks}
         return {
             "response_type": "ephemeral" if self.ephemeral else "in_channel",
             "text": self.text,

@@ -5,21 +5,14 @@ from __future__ import annotations
 from bot.views.messages import confirmation
 from bot.views.requests import route_table
 from commands.context import Context, Reply
-from commands.errors import NotAllowed, UserError
+from commands.errors import UserError
 from commands.parser import Command, channel_ref
+from commands.permissions import require_admin
 from commands.teams import routing, team_name
 from storage import requests
 
 USAGE = "route <team> <#channel>"
 DESCRIPTION = "admins: where a team's requests go (`route` alone shows the table)"
-
-
-def require_admin(ctx: Context, action: str) -> None:
-    if ctx.is_admin:
-        return
-    if not ctx.settings.admins:
-        raise NotAllowed(f"Only admins can {action}, and none are set: fill in `PARTNERBOT_ADMINS` with Slack user IDs.")
-    raise NotAllowed(f"Only admins can {action}. Nothing was changed.")
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

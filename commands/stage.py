@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from bot.views.messages import confirmation
-from bot.views.text import escape, user
+from bot.views.text import escape
 from commands.context import Context, Reply
-from commands.errors import NotAllowed, UserError
+from commands.errors import UserError
 from commands.parser import Command, choice
 from commands.refs import take_partner
-from storage.models import Partner, Stage
+from commands.permissions import require_owner_or_admin
+from storage.models import Stage
 
 USAGE = "stage <partner> <prospect|onboarding|active|at-risk|churned>"
 DESCRIPTION = "move a partner's lifecycle stage (owner or admin)"
-
-
-def require_owner_or_admin(partner: Partner, ctx: Context, action: str) -> None:
-    if ctx.caller.user_id == partner.owner_id or ctx.is_admin:
-        return
-    hint = "" if ctx.settings.admins else " (no admins are set: fill in `PARTNERBOT_ADMINS`)"
-    raise NotAllowed(
-        f"Only {escape(partner.name)}'s owner {user(partner.owner_id)} or an admin{hint} can {action}. Nothing was changed."
-    )
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

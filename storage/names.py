@@ -18,3 +18,18 @@ def clean(text: str) -> str:
 def name_key(name: str) -> str:
     """The unique key of a partner name: NFKC, casefold, collapsed spaces."""
     return clean(name).casefold()
+
+
+LEGAL_SUFFIXES = frozenset(
+    "inc incorporated ltd limited llc plc gmbh ag sa bv corp corporation co company".split()
+)
+_PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def match_key(name: str) -> str:
+    """Key for matching names across systems (SPEC §10): NFKC, casefold, punctuation
+    removed, whitespace collapsed, one trailing legal suffix dropped."""
+    words = _PUNCTUATION.sub(" ", clean(name).casefold()).replace("_", " ").split()
+    if len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words = words[:-1]
+    return " ".join(words)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
@@ -104,7 +104,7 @@ def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | Non
 # --- KPIs and targets --------------------------------------------------------------
 
 def set_kpi(
-    *, session: Session, partner_id: int, metric: str, month: str, value: Decimal, user_id: str,
+    *, session: Session, partner_id: int, metric: str, month: str, value: Decimal, user_id: str | None,
     now: datetime, source: str = "manual", attribution: str = "sourced",
 ) -> Decimal | None:
     """Set one value; returns the value it replaced."""
@@ -232,8 +232,6 @@ def open_deals(*, session: Session, partner_id: int, limit: int = 5) -> list[Dea
 
 def decide_deal(*, session: Session, deal_id: int, approve: bool, user_id: str, now: datetime) -> bool:
     """Atomic: a conflict is decided once."""
-    from sqlalchemy import update
-
     result = session.execute(
         update(DealRegistration)
         .where(DealRegistration.id == deal_id, DealRegistration.status == DealStatus.CONFLICT)
@@ -243,12 +241,24 @@ def decide_deal(*, session: Session, deal_id: int, approve: bool, user_id: str, 
     return result.rowcount == 1
 
 
-def deal_counts(*, session: Session, partner_id: int, since: datetime, until: datetime) -> int:
-    """Registered or approved deals in a window (they count toward the `deals` KPI)."""
-    return session.scalar(
-        select(func.count()).select_from(DealRegistration).where(
-            DealRegistration.partner_id == partner_id,
-            DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.APPROVED]),
-            DealRegistration.registered_at >= since, DealRegistration.registered_at < until,
-        )
-    ) or 0
+def refresh_deal_kpi(*, session: Session, partner_id: int, month: str, since: datetime, until: datetime, now: datetime) -> None:
+    """The `deals` KPI from registrations (source `deals`): registered or approved deals in the month."""
+    counts = dict(
+        session.execute(
+            select(DealRegistration.attribution, func.count())
+            .where(
+                DealRegistration.partner_id == partner_id,
+                DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.APPROVED]),
+                DealRegistration.registered_at >= since,
+                DealRegistration.registered_at < until,
+            )
+            .group_by(DealRegistration.attribution)
+        ).all()
+    )
+    for attribution in ("sourced", "influenced"):
+        if counts.get(attribution) or session.scalar(
+            select(KpiValue.id).where(KpiValue.partner_id == partner_id, KpiValue.metric == "deals", KpiValue.month == month,
+                                      KpiValue.source == "deals", KpiValue.attribution == attribution)
+        ):
+            set_kpi(session=session, partner_id=partner_id, metric="deals", month=month, value=Decimal(counts.get(attribution, 0)),
+                    user_id=None, now=now, source="deals", attribution=attribution)

@@ -11,6 +11,8 @@ import shutil
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,21 +240,29 @@ class SlackApp:
         return self.post(json.dumps(envelope).encode(), "application/json", headers)
 
 
-@pytest.fixture
-def slack_app(settings, fake_slack):
+@contextmanager
+def serve(app_settings: Settings, fake: Any) -> Iterator[SlackApp]:
     """The real Bolt app on waitress, bound to a free port, talking to the fake Slack."""
     from bot.app import build_app
     from bot.web import make_server
 
-    fake_slack.reset()
-    app_settings = make_settings(DATABASE_URL=settings.database_url, SLACK_API_URL=fake_slack.api_url)
+    fake.reset()
+    app_settings = app_settings.model_copy(update={"slack_api_url": fake.api_url})
     server = make_server(build_app(app_settings), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    with httpx.Client(timeout=10) as http:
-        yield SlackApp(f"http://127.0.0.1:{server.effective_port}", fake_slack, http)
-    server.close()
-    thread.join(timeout=5)
+    try:
+        with httpx.Client(timeout=10) as http:
+            yield SlackApp(f"http://127.0.0.1:{server.effective_port}", fake, http)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def slack_app(settings, fake_slack):
+    with serve(settings, fake_slack) as app:
+        yield app
 
 
 def texts(blocks: list[dict[str, Any]]) -> str:

@@ -13,6 +13,8 @@ class Action(enum.StrEnum):
     REQUEST_NOTE = "request_note"
     REQUEST_REPOST = "request_repost"
     PARTNER_PICK = "partner_pick"
+    DEAL_APPROVE = "deal_approve"
+    DEAL_REJECT = "deal_reject"
 
 
 class View(enum.StrEnum):

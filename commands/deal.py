@@ -1,0 +1,109 @@
+"""`/partner deal <partner> <customer> <amount> [attribution:influenced]`: channel deal registration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.views.deals import conflict_message, decision_dm
+from bot.views.messages import confirmation
+from bot.views.partners import money
+from bot.views.text import escape
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command, amount, choice, split_options
+from commands.permissions import require_admin
+from commands.refs import take_partner
+from storage import partners, record
+from storage.db import unit_of_work
+from storage.models import DealRegistration, DealStatus, PartnerType
+from storage.names import clean, match_key
+from storage.periods import month_bounds, month_of
+
+USAGE = "deal <partner> <customer> <amount> [attribution:influenced]"
+DESCRIPTION = "register a channel partner's deal; a customer another partner registered in 90 days is flagged"
+MAX_CUSTOMER = 120
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    partner, index = take_partner(cmd, index, session=ctx.session, usage=USAGE)
+    positional, opts = split_options(cmd.tokens[index:], {"attribution"})
+    if len(positional) < 2:
+        raise UserError("Give the customer and the amount, e.g. `/partner deal acme \"Globex Inc\" 25k`.", usage=USAGE)
+    value, percent = amount(positional[-1].text, what="deal amount")
+    if percent or value <= 0:
+        raise UserError("A deal amount is a positive sum like `25,000` or `$1.2M`.", usage=USAGE)
+    customer = clean(" ".join(t.text for t in positional[:-1]))
+    if not match_key(customer) or len(customer) > MAX_CUSTOMER:
+        raise UserError(f"Give the customer's name (up to {MAX_CUSTOMER} characters).", usage=USAGE)
+    if partner.type != PartnerType.CHANNEL:
+        raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is a {partner.type} partner.")
+    attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
+    key = match_key(customer)
+    first = record.earlier_registration(session=ctx.session, customer_key=key, partner_id=partner.id, since=ctx.now - record.CONFLICT_WINDOW)
+    deal = record.register_deal(
+        session=ctx.session, partner_id=partner.id, customer=customer, customer_key=key, amount=value, attribution=attribution,
+        conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
+    )
+    currency = ctx.settings.currency
+    if first is None:
+        refresh_kpi(ctx.session, deal, ctx)
+        return Reply(
+            text=f"Deal #{deal.id} registered.",
+            blocks=confirmation(f"Registered deal *#{deal.id}*: *{escape(customer)}* · {money(value, currency)} for *{escape(partner.name)}*."),
+        )
+    earlier = partners.get(session=ctx.session, partner_id=first.partner_id)
+    assert earlier is not None
+    deal_id = deal.id
+
+    def notify() -> Reply:
+        text, blocks = conflict_message(deal, partner, earlier, currency=currency)
+        targets = [ctx.settings.digest_channel] if ctx.settings.digest_channel else list(ctx.settings.admins)
+        for target in targets:
+            ctx.slack.post(target, text, blocks)
+        if ctx.settings.digest_channel:
+            where = f"An admin will approve or reject it in <#{ctx.settings.digest_channel}>"
+        elif ctx.settings.admins:
+            where = "The admins got a DM to approve or reject it"
+        else:
+            where = "No admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
+        return Reply(
+            text=f"Deal #{deal_id} is flagged as a conflict.",
+            blocks=confirmation(
+                f"Deal *#{deal_id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* registered this customer first.",
+                detail=f"{where}; you'll get a DM with the outcome.",
+            ),
+        )
+
+    return Reply(text="", after=notify)
+
+
+def refresh_kpi(session: Session, deal: DealRegistration, ctx: Context) -> None:
+    month = month_of(deal.registered_at.astimezone(ctx.settings.zone).date())
+    since, until = month_bounds(month, ctx.settings.zone)
+    record.refresh_deal_kpi(session=session, partner_id=deal.partner_id, month=month, since=since, until=until, now=ctx.now)
+
+
+def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
+    """Approve / Reject buttons (admins only): decided once, message updated, registrant told."""
+    require_admin(ctx, "approve or reject deal conflicts")
+    deal = ctx.session.get(DealRegistration, deal_id)
+    if deal is None:
+        raise UserError("That deal registration no longer exists. Nothing was changed.")
+    if not record.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now):
+        ctx.session.refresh(deal)
+        raise UserError(f"Deal #{deal_id} was already {deal.status} by <@{deal.decided_by}>.")
+    ctx.session.refresh(deal)
+    if approve:
+        refresh_kpi(ctx.session, deal, ctx)
+    partner, first = deal.partner, deal.conflict_with
+    currency = ctx.settings.currency
+
+    def tell() -> Reply:
+        text, blocks = conflict_message(deal, partner, first or partner, currency=currency)
+        dm_text, dm_blocks = decision_dm(deal, partner, currency=currency)
+        ctx.slack.post(deal.registered_by, dm_text, dm_blocks)
+        return Reply(text=text, blocks=blocks, replace_original=True)
+
+    return Reply(text="", after=tell)

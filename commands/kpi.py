@@ -1,0 +1,86 @@
+"""`/partner kpi …` (actual values per month) and `/partner target …` (JBP targets)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.views.messages import confirmation
+from bot.views.partners import metric_value
+from bot.views.text import escape
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command, amount, choice, period, shown, split_options
+from commands.permissions import require_owner_or_admin
+from commands.refs import take_partner
+from storage import record
+from storage.periods import local_today, month_of, quarter_of
+
+KPI_USAGE = "kpi <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-MM] [attribution:influenced]"
+KPI_DESCRIPTION = "record a KPI actual for a month (values like 12,500 · 12.5k · $1.2M · 45%)"
+TARGET_USAGE = "target <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-Qn|YYYY-MM]"
+TARGET_DESCRIPTION = "set a joint business plan target (default: this quarter)"
+
+
+def metric_amount(metric: str, text: str, usage: str) -> Decimal:
+    value, percent = amount(text, what=f"{metric} value")
+    if metric == "adoption":
+        if value > 100:
+            raise UserError("Adoption is a percentage from 0 to 100 (`45%` or `45`).", usage=usage)
+        return value
+    if percent:
+        raise UserError(f"{shown(text)} is a percentage; only adoption is measured in %.", usage=usage)
+    if metric in ("leads", "deals") and value != value.to_integral_value():
+        raise UserError(f"{metric.capitalize()} are counted in whole numbers.", usage=usage)
+    return value
+
+
+def _parse(cmd: Command, index: int, ctx: Context, usage: str, options: set[str]):
+    partner, index = take_partner(cmd, index, session=ctx.session, usage=usage)
+    positional, opts = split_options(cmd.tokens[index:], options)
+    if len(positional) != 2:
+        raise UserError("Give a metric and a value after the partner.", usage=usage)
+    metric = choice(positional[0], list(record.METRICS), "metric")
+    return partner, metric, metric_amount(metric, positional[1].text, usage), opts
+
+
+class Kpi:
+    USAGE, DESCRIPTION = KPI_USAGE, KPI_DESCRIPTION
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        partner, metric, value, opts = _parse(cmd, index, ctx, KPI_USAGE, {"period", "attribution"})
+        month = period(opts["period"].text) if "period" in opts else month_of(local_today(ctx.now, ctx.settings.zone))
+        if "Q" in month:
+            raise UserError("KPI actuals are per month (a quarter adds its months up): use `period:2026-03`.", usage=KPI_USAGE)
+        attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
+        if attribution == "influenced" and metric not in ("revenue", "deals"):
+            raise UserError("Only revenue and deals can be partner-influenced.", usage=KPI_USAGE)
+        previous = record.set_kpi(session=ctx.session, partner_id=partner.id, metric=metric, month=month, value=value,
+                                  user_id=ctx.caller.user_id, now=ctx.now, attribution=attribution)
+        currency = ctx.settings.currency
+        shown_value = metric_value(metric, value, currency)
+        replaced = f" (replaced {metric_value(metric, previous, currency)})" if previous is not None else ""
+        label = f"{attribution} {metric}" if attribution == "influenced" else metric
+        return Reply(
+            text=f"{partner.name} {label} {month}: {shown_value}",
+            blocks=confirmation(f"*{escape(partner.name)}* {label} for {month}: *{shown_value}*{replaced}."),
+        )
+
+
+class Target:
+    USAGE, DESCRIPTION = TARGET_USAGE, TARGET_DESCRIPTION
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        partner, metric, value, opts = _parse(cmd, index, ctx, TARGET_USAGE, {"period"})
+        require_owner_or_admin(partner, ctx, "set its targets")
+        this_month = month_of(local_today(ctx.now, ctx.settings.zone))
+        when = period(opts["period"].text) if "period" in opts else quarter_of(this_month, fiscal_start=ctx.settings.fiscal_year_start)
+        previous = record.set_target(session=ctx.session, partner_id=partner.id, metric=metric, period=when, value=value,
+                                     user_id=ctx.caller.user_id, now=ctx.now)
+        currency = ctx.settings.currency
+        replaced = f" (was {metric_value(metric, previous, currency)})" if previous is not None else ""
+        return Reply(
+            text=f"{partner.name} {metric} target {when}: {metric_value(metric, value, currency)}",
+            blocks=confirmation(f"*{escape(partner.name)}* {metric} target for {when}: *{metric_value(metric, value, currency)}*{replaced}."),
+        )

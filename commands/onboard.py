@@ -1,0 +1,58 @@
+"""`/partner onboard <partner> [done|undo <step>]`: the type's onboarding checklist."""
+
+from __future__ import annotations
+
+from bot.views.messages import confirmation
+from bot.views.partners import onboarding_line
+from bot.views.text import escape, section
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command, shown
+from commands.permissions import require_admin
+from commands.refs import take_partner
+from storage import record
+from storage.models import Partner, Stage
+
+USAGE = "onboard <partner> [done <step>]"
+DESCRIPTION = "show or advance the onboarding checklist (admins can `undo <step>`)"
+
+
+def pick_step(partner: Partner, text: str) -> tuple[str, str]:
+    steps = record.STEPS[partner.type]
+    wanted = text.casefold().strip()
+    for key, label in steps:
+        if wanted in (key, label.casefold()):
+            return key, label
+    starts = [(k, l) for k, l in steps if k.startswith(wanted) or l.casefold().startswith(wanted)] if wanted else []
+    if len(starts) == 1:
+        return starts[0]
+    listed = ", ".join(f"`{k}`" for k, _ in steps)
+    raise UserError(f"{shown(text)} is not a {partner.type} onboarding step. Steps: {listed}.", usage=USAGE)
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    partner, index = take_partner(cmd, index, session=ctx.session, usage=USAGE)
+    if index >= len(cmd.tokens):
+        done = record.steps_done(session=ctx.session, partner_id=partner.id)
+        text = onboarding_line(record.STEPS[partner.type], done, ctx.settings.zone)
+        hint = f"Mark a step with `/partner onboard {escape(partner.name)} done <step>`."
+        return Reply(text=f"{partner.name} onboarding", blocks=[section(f"*{escape(partner.name)}* · {text}"), section(hint)])
+    verb = cmd.tokens[index].word
+    if verb not in ("done", "undo"):
+        raise UserError(f"Say `done <step>` (or `undo <step>` as an admin), not {shown(cmd.tokens[index].text)}.", usage=USAGE)
+    key, label = pick_step(partner, cmd.rest(index + 1))
+    if verb == "undo":
+        require_admin(ctx, "undo an onboarding step")
+        if not record.unmark_step(session=ctx.session, partner=partner, step=key, now=ctx.now):
+            raise UserError(f"*{label}* is not done for {escape(partner.name)}, so there is nothing to undo.")
+        return Reply(text=f"Undid {label}.", blocks=confirmation(f"*{label}* is no longer done for *{escape(partner.name)}*."))
+    if not record.mark_step(session=ctx.session, partner=partner, step=key, user_id=ctx.caller.user_id, now=ctx.now):
+        return Reply(text=f"{label} was already done.", blocks=confirmation(f"*{label}* was already done for *{escape(partner.name)}*."))
+    done = record.steps_done(session=ctx.session, partner_id=partner.id)
+    total = len(record.STEPS[partner.type])
+    detail = f"{len(done)}/{total} steps done."
+    if len(done) == total and partner.stage in (Stage.PROSPECT, Stage.ONBOARDING):
+        partner.stage, partner.stage_changed_at = Stage.ACTIVE.value, ctx.now
+        ctx.session.flush()
+        detail = f"Checklist complete: *{escape(partner.name)}* is now *active*. :tada:"
+    return Reply(text=f"{label} done for {partner.name}.", blocks=confirmation(f"*{label}* done for *{escape(partner.name)}*.", detail=detail))
