@@ -83,10 +83,37 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     setup_logging(settings)
     _prepare(settings)
     app = build_app(settings)
+    scheduler = None if args.no_scheduler else _start_scheduler(settings)
     handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
+    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     log.info("partnerbot connected in Socket Mode; Ctrl-C stops it")
-    handler.start()
+    try:
+        handler.start()
+    except KeyboardInterrupt:
+        log.info("shutting down")
+    finally:
+        handler.close()
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)  # lets a job that is sending finish
     return 0
+
+
+def _job_slack(settings: Settings):
+    from bot.app import web_client
+    from bot.slack import JobSlack
+
+    return JobSlack(web_client(settings), settings.zone)
+
+
+def _start_scheduler(settings: Settings):
+    from bot import scheduler as scheduling
+
+    slack = _job_slack(settings)
+    scheduler = scheduling.build(settings, slack)
+    scheduler.start()
+    threading.Thread(target=scheduling.catch_up, args=(settings, slack), name="catch-up", daemon=True).start()
+    log.info("scheduler started (%s)", settings.timezone)
+    return scheduler
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,6 +125,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _prepare(settings)
     app = build_app(settings)
     server = make_server(app, host=args.host, port=args.port or settings.port)
+    scheduler = None if args.no_scheduler else _start_scheduler(settings)
     stop = threading.Event()
 
     def shutdown(signum, frame) -> None:
@@ -105,17 +133,73 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             stop.set()
             log.info("shutting down")
             server.close()
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, shutdown)
     log.info("partnerbot serving on http://%s:%s/slack/events", args.host, server.effective_port)
     try:
         server.run()
     except KeyboardInterrupt:
-        pass
-    except OSError:
-        if not stop.is_set():
-            raise
+        shutdown(signal.SIGINT, None)
     return 0
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    _require(settings, "slack_bot_token")
+    from bot import scheduler as scheduling
+
+    setup_logging(settings)
+    _prepare(settings)
+    slack = _job_slack(settings)
+    scheduling.catch_up(settings, slack)
+    scheduler = scheduling.build(settings, slack, blocking=True)
+    signal.signal(signal.SIGTERM, lambda signum, frame: scheduler.shutdown(wait=True))
+    log.info("scheduler running alone (%s); Ctrl-C stops it", settings.timezone)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_jobs_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scheduler import next_runs
+
+    print(f"{'job':<22}{'schedule':<28}next run ({settings.timezone})")
+    for job, when in next_runs(settings):
+        print(f"{job.name:<22}{job.schedule:<28}{when.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}" if when else "")
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from jobs.runner import dry_run, run_job, spec
+
+    try:
+        spec(settings, args.name)
+    except KeyError:
+        from jobs.runner import specs
+
+        raise CommandError(f"no job {args.name!r}; jobs: {', '.join(j.name for j in specs(settings))}") from None
+    if args.at:
+        try:
+            now = datetime.fromisoformat(args.at)
+        except ValueError:
+            raise CommandError(f"--at {args.at!r} is not ISO-8601, e.g. 2026-11-30T09:00 or 2026-11-30T09:00+01:00") from None
+        now = (now if now.tzinfo else now.replace(tzinfo=settings.zone)).astimezone(timezone.utc)
+    else:
+        now = datetime.now(timezone.utc)
+    _prepare(settings)
+    if args.dry_run:
+        dry_run(args.name, settings=settings, now=now, out=sys.stdout)
+        return 0
+    _require(settings, "slack_bot_token")
+    setup_logging(settings)
+    result = run_job(args.name, settings=settings, slack=_job_slack(settings), now=now)
+    print(f"{args.name}: sent {result.sent}, already sent {result.skipped}, failed {result.failed}")
+    return 1 if result.failed else 0
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -211,12 +295,26 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="partnerbot", description="Slack chat-ops bot for partnership teams.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="Socket Mode bot (offline console on demo data without tokens)").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="Socket Mode bot + scheduler (offline console on demo data without tokens)")
+    run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
+    run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
     serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("scheduler", help="the scheduled jobs alone (for split web/jobs deployments)").set_defaults(func=cmd_scheduler)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", help="jobs, schedules, next run times").set_defaults(func=cmd_jobs_list)
+    jobs_run = jobs_sub.add_parser("run", help="run one job once now (or as of --at)")
+    jobs_run.add_argument("name")
+    jobs_run.add_argument("--at", help="evaluate as of this ISO-8601 time (team time zone if none given)")
+    jobs_run.add_argument("--dry-run", action="store_true", help="print the messages instead of posting (no ledger)")
+    jobs_run.set_defaults(func=cmd_jobs_run)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -62,3 +65,46 @@ class SlackMessenger:
             return "not_in_channel"
         _, error = self._call("conversations.join", channel=channel)
         return error
+
+
+class JobSlack(SlackMessenger):
+    """What jobs need on top of posting: file uploads and users' time zones (cached a day)."""
+
+    TZ_TTL = 86_400.0
+
+    def __init__(self, client: WebClient, fallback_zone: ZoneInfo):
+        super().__init__(client)
+        self.fallback_zone = fallback_zone
+        self._zones: dict[str, tuple[ZoneInfo, float]] = {}
+        self._lock = threading.Lock()
+
+    def upload(self, channel: str, thread_ts: str | None, filename: str, title: str, content: bytes) -> Posted:
+        """Slack's current upload flow (getUploadURLExternal → upload → completeUploadExternal)."""
+        try:
+            self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename, title=title)
+        except SlackApiError as error:
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            log.warning("Slack file upload failed: %s", code or error.response.status_code)
+            return Posted(False, channel=channel, error=code or f"http_{error.response.status_code}")
+        except (SlackRequestError, OSError) as error:
+            log.warning("Slack file upload failed: %s", type(error).__name__)
+            return Posted(False, channel=channel, error="network_error")
+        return Posted(True, channel=channel, ts=thread_ts)
+
+    def user_tz(self, user_id: str) -> ZoneInfo:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._zones.get(user_id)
+            if cached and now - cached[1] < self.TZ_TTL:
+                return cached[0]
+        data, _ = self._call("users.info", user=user_id)
+        zone = self.fallback_zone
+        name = ((data or {}).get("user") or {}).get("tz")
+        if name:
+            try:
+                zone = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        with self._lock:
+            self._zones[user_id] = (zone, now)
+        return zone

@@ -47,8 +47,32 @@ def _healthz(start_response: Callable[..., Any]) -> Iterable[bytes]:
     return [json.dumps(body).encode()]
 
 
-def make_server(app: App, *, host: str, port: int):
-    """A waitress server (threaded, production-grade); `.run()` serves, `.close()` stops."""
-    from waitress.server import create_server
+class Server:
+    """A waitress server (threaded, production-grade): `run()` serves until `close()`."""
 
-    return create_server(wsgi_app(app), host=host, port=port, threads=SERVER_THREADS, ident="partnerbot")
+    def __init__(self, app: App, *, host: str, port: int):
+        from waitress.server import create_server
+
+        self._server = create_server(wsgi_app(app), host=host, port=port, threads=SERVER_THREADS, ident="partnerbot")
+        self._closing = False
+
+    @property
+    def effective_port(self) -> int:
+        return self._server.effective_port
+
+    def run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # Closing the listening socket wakes the loop with EBADF: that is the way out.
+            if not self._closing:
+                raise
+
+    def close(self) -> None:
+        self._closing = True
+        self._server.close()
+        self._server.task_dispatcher.shutdown()
+
+
+def make_server(app: App, *, host: str, port: int) -> Server:
+    return Server(app, host=host, port=port)

@@ -253,3 +253,49 @@ class DealRegistration(Base):
         Index("ix_deals_customer_registered", "customer_key", "registered_at"),
         Index("ix_deals_partner_status", "partner_id", "status"),
     )
+
+
+class NotificationLedger(Base):
+    """Effectively-once delivery: a row is claimed (committed) before the Slack call."""
+
+    __tablename__ = "notification_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    target: Mapped[str] = mapped_column(String(32))  # channel or user ID
+    payload: Mapped[str] = mapped_column(Text)  # JSON: text, blocks, thread_of, file
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("job", "subject", "period", name="uq_notification_ledger_key"),
+        Index("ix_notification_ledger_status", "status", "claimed_at"),
+    )
+
+
+class JobRun(Base):
+    """One run of a scheduled job; start-up catch-up and `/partner jobs` read these."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | failed
+    considered: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_job_runs_job_as_of", "job", "as_of"),)

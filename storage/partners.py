@@ -149,3 +149,22 @@ def rows(
         query = query.where(Partner.stage == stage)
     query = query.order_by(Partner.name_key)
     return [PartnerRow(p, touched, n or 0, qbr) for p, touched, n, qbr in session.execute(query)]
+
+
+def activity(*, session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """What happened in a window: interactions logged, deals registered, requests opened and resolved."""
+    from storage.models import DealRegistration, HelpRequest
+
+    def count(column, *where) -> int:
+        return session.scalar(select(func.count()).where(column >= start, column < end, *where)) or 0
+
+    return {
+        "interactions": count(Interaction.occurred_at, Interaction.kind != "request"),
+        "deals": count(DealRegistration.registered_at),
+        "requests_opened": count(HelpRequest.created_at),
+        "requests_resolved": count(HelpRequest.resolved_at),
+    }
+
+
+def at_risk(*, session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).where(Partner.stage == "at-risk").order_by(Partner.name_key)))

@@ -262,3 +262,102 @@ def refresh_deal_kpi(*, session: Session, partner_id: int, month: str, since: da
         ):
             set_kpi(session=session, partner_id=partner_id, metric="deals", month=month, value=Decimal(counts.get(attribution, 0)),
                     user_id=None, now=now, source="deals", attribution=attribution)
+
+
+# --- queries for the scheduled jobs (one statement each, whatever the partner count) ---
+
+def upcoming_qbrs(*, session: Session, start: date, end: date) -> list[tuple[Qbr, Partner]]:
+    return [
+        (qbr, partner)
+        for qbr, partner in session.execute(
+            select(Qbr, Partner)
+            .join(Partner, Partner.id == Qbr.partner_id)
+            .where(Qbr.held_on.is_(None), Qbr.scheduled_for >= start, Qbr.scheduled_for <= end,
+                   Partner.stage.not_in(["churned"]))
+            .order_by(Qbr.scheduled_for, Partner.name_key)
+        )
+    ]
+
+
+def overdue_for_qbr(*, session: Session, held_before: date, created_before: datetime) -> list[tuple[Partner, date | None]]:
+    """Active / at-risk partners older than the interval with no QBR held since `held_before`
+    and none scheduled ahead."""
+    last_held = (
+        select(Qbr.partner_id, func.max(Qbr.held_on).label("held"))
+        .group_by(Qbr.partner_id)
+        .subquery()
+    )
+    scheduled = select(Qbr.partner_id).where(Qbr.held_on.is_(None), Qbr.scheduled_for >= held_before)
+    query = (
+        select(Partner, last_held.c.held)
+        .outerjoin(last_held, last_held.c.partner_id == Partner.id)
+        .where(
+            Partner.stage.in_(["active", "at-risk"]),
+            Partner.created_at < created_before,
+            (last_held.c.held.is_(None)) | (last_held.c.held < held_before),
+            Partner.id.not_in(scheduled),
+        )
+        .order_by(last_held.c.held.is_not(None), last_held.c.held, Partner.name_key)
+    )
+    return [(partner, held) for partner, held in session.execute(query)]
+
+
+def stalled_onboarding(*, session: Session, since: datetime) -> list[tuple[Partner, set[str]]]:
+    """Partners in onboarding whose checklist has not moved since `since`, with their done steps."""
+    last_change = func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
+    found = list(
+        session.scalars(select(Partner).where(Partner.stage == "onboarding", last_change <= since).order_by(last_change, Partner.name_key))
+    )
+    done: dict[int, set[str]] = {p.id: set() for p in found}
+    if found:
+        for partner_id, step in session.execute(
+            select(OnboardingStep.partner_id, OnboardingStep.step).where(
+                OnboardingStep.partner_id.in_(select(Partner.id).where(Partner.stage == "onboarding", last_change <= since))
+            )
+        ):
+            done[partner_id].add(step)
+    return [(p, done[p.id]) for p in found]
+
+
+def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decimal]:
+    """Workspace totals per metric over months (sourced; adoption averaged over partners' latest)."""
+    rows = session.execute(
+        select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value)
+        .where(KpiValue.month.in_(months), KpiValue.attribution == "sourced")
+    ).all()
+    by_partner: dict[int, list] = {}
+    for partner_id, *rest in rows:
+        by_partner.setdefault(partner_id, []).append(tuple(rest))
+    totals = {m: Decimal(0) for m in METRICS}
+    adoption: list[Decimal] = []
+    for values in by_partner.values():
+        effective = effective_values(values)
+        latest_adoption = max(((month, v) for (metric, month, _), v in effective.items() if metric == "adoption"), default=None)
+        if latest_adoption:
+            adoption.append(latest_adoption[1])
+        for (metric, _, _), value in effective.items():
+            if metric != "adoption":
+                totals[metric] += value
+    totals["adoption"] = (sum(adoption, Decimal(0)) / len(adoption)).quantize(Decimal("0.1")) if adoption else Decimal(0)
+    return totals
+
+
+def partner_revenue(*, session: Session, months: list[str], limit: int = 5) -> list[tuple[str, Decimal]]:
+    """Top partners by quarter-to-date sourced revenue (highest-precedence source per month)."""
+    rows = session.execute(
+        select(Partner.name, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value)
+        .join(Partner, Partner.id == KpiValue.partner_id)
+        .where(KpiValue.month.in_(months), KpiValue.metric == "revenue", KpiValue.attribution == "sourced")
+    ).all()
+    per: dict[str, list] = {}
+    for name, *rest in rows:
+        per.setdefault(name, []).append(tuple(rest))
+    totals = [(name, sum(effective_values(v).values(), Decimal(0))) for name, v in per.items()]
+    return sorted(totals, key=lambda t: (-t[1], t[0]))[:limit]
+
+
+def target_totals(*, session: Session, quarter: str, months: list[str]) -> dict[str, Decimal]:
+    rows = session.execute(
+        select(KpiTarget.metric, func.sum(KpiTarget.value)).where(KpiTarget.period.in_([quarter, *months])).group_by(KpiTarget.metric)
+    ).all()
+    return {metric: value for metric, value in rows}

@@ -117,3 +117,15 @@ def log_step(*, session: Session, request: HelpRequest, summary: str, author_id:
         )
     )
     session.flush()
+
+
+def escalation_candidates(*, session: Session) -> list[HelpRequest]:
+    """Posted requests not yet resolved (the job decides which are past their SLA)."""
+    return list(
+        session.scalars(
+            select(HelpRequest)
+            .options(joinedload(HelpRequest.partner))
+            .where(HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.CLAIMED]), HelpRequest.message_ts.is_not(None))
+            .order_by(HelpRequest.created_at)
+        )
+    )

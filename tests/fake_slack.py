@@ -233,7 +233,10 @@ class FakeSlack:
                 except ValueError:
                     pass
             elif "x-www-form-urlencoded" in content_type:
-                args.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                try:
+                    args.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                except UnicodeDecodeError:  # file bytes posted to an upload URL
+                    pass
         for key in JSON_FIELDS:
             if isinstance(args.get(key), str):
                 try:

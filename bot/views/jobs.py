@@ -1,0 +1,118 @@
+"""Block Kit for scheduled posts: reminders, alerts, escalations, the weekly digest."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bot.views.partners import metric_value
+from bot.views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
+from storage.models import HelpRequest, Partner, Qbr
+
+LIST_LIMIT = 40
+
+
+def _partner(p: Partner) -> str:
+    return f"*{escape(p.name)}*"
+
+
+def qbr_reminder_dm(qbr: Qbr, partner: Partner, *, days: int) -> tuple[str, list[dict[str, Any]]]:
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    assert qbr.scheduled_for is not None
+    text = f"QBR with {_partner(partner)} {when} ({qbr.scheduled_for:%A %Y-%m-%d})."
+    blocks = [
+        section(f":calendar: {text}"),
+        context(f"Prepare KPIs vs plan: `/partner status {escape(partner.name)}` · after it: `/partner qbr {escape(partner.name)} done <notes>`"),
+    ]
+    return escape(f"QBR with {partner.name} {when}"), blocks
+
+
+def overdue_qbrs(rows: list[tuple[Partner, date | None]], *, interval: int) -> tuple[str, list[dict[str, Any]]]:
+    lines = [f":hourglass: *{len(rows):,} partners have had no QBR in {interval} days*"]
+    for partner, held in rows[:LIST_LIMIT]:
+        last = f"last QBR {held.isoformat()}" if held else "no QBR held yet"
+        lines.append(f"• {_partner(partner)} · {last} · owner {user(partner.owner_id)}")
+    blocks = lines_section(lines)
+    if len(rows) > LIST_LIMIT:
+        blocks.append(more(len(rows) - LIST_LIMIT))
+    return f"{len(rows)} partners are overdue for a QBR", blocks[:MAX_BLOCKS]
+
+
+def stalled_dm(partner: Partner, *, step: str | None, days: int) -> tuple[str, list[dict[str, Any]]]:
+    stuck = f"stuck on *{escape(step)}*" if step else "no step left"
+    text = f"Onboarding of {_partner(partner)} has not moved in {days} days ({stuck})."
+    hint = context(f"Mark progress with `/partner onboard {escape(partner.name)} done <step>`.")
+    return escape(f"Onboarding of {partner.name} stalled for {days} days"), [section(f":construction: {text}"), hint]
+
+
+def stalled_channel(rows: list[tuple[Partner, str | None, int]]) -> tuple[str, list[dict[str, Any]]]:
+    lines = [f":construction: *{len(rows):,} partners are stalled in onboarding*"]
+    for partner, step, days in rows[:LIST_LIMIT]:
+        lines.append(f"• {_partner(partner)} · {days} days on *{escape(step or '—')}* · owner {user(partner.owner_id)}")
+    blocks = lines_section(lines)
+    if len(rows) > LIST_LIMIT:
+        blocks.append(more(len(rows) - LIST_LIMIT))
+    return f"{len(rows)} partners are stalled in onboarding", blocks[:MAX_BLOCKS]
+
+
+def escalation(request: HelpRequest, *, hours: float, sla: int, periods: int) -> tuple[str, list[dict[str, Any]]]:
+    again = " again" if periods > 1 else ""
+    text = (f":alarm_clock: Request #{request.id} for {_partner(request.partner)} has waited {hours:.0f} business hours "
+            f"unclaimed (SLA {sla} h){again}. Can someone claim it? Asked by {user(request.requester_id)}.")
+    return escape(f"Request #{request.id} is past its SLA"), [section(text)]
+
+
+def claimer_reminder(request: HelpRequest, *, hours: float) -> tuple[str, list[dict[str, Any]]]:
+    text = (f":hourglass_flowing_sand: {user(request.claimed_by or '')}, request #{request.id} for {_partner(request.partner)} "
+            f"was claimed {hours:.0f} business hours ago and is not resolved yet. {user(request.requester_id)} is waiting.")
+    return escape(f"Request #{request.id} is still open"), [section(text)]
+
+
+def digest(
+    *,
+    week: str,
+    quarter: str,
+    totals: dict[str, Decimal],
+    targets: dict[str, Decimal],
+    previous: dict[str, Decimal] | None,
+    top: list[tuple[str, Decimal]],
+    at_risk: list[Partner],
+    stalled: int,
+    upcoming: list[tuple[Qbr, Partner]],
+    activity: dict[str, int],
+    currency: str,
+) -> tuple[str, list[dict[str, Any]]]:
+    if not any(totals.values()) and not any(activity.values()) and not at_risk and not upcoming and not stalled:
+        return f"Partner digest {week}: nothing to report this week.", [section(f":bar_chart: *Partner digest {week}*: nothing to report this week.")]
+    blocks: list[dict[str, Any]] = [header(f"Partner digest · week {week}")]
+    rows = []
+    for metric in ("revenue", "leads", "deals", "adoption"):
+        value = totals.get(metric, Decimal(0))
+        target = targets.get(metric)
+        vs = f" of {metric_value(metric, target, currency)} ({float(value / target):.0%})" if target else ""
+        change = ""
+        if previous is not None and metric in previous:
+            delta = value - Decimal(str(previous[metric]))
+            sign = "+" if delta >= 0 else "−"
+            change = f" · {sign}{metric_value(metric, abs(delta), currency)} since last digest"
+        label = "adoption (avg)" if metric == "adoption" else metric
+        rows.append(f"• *{label}* {metric_value(metric, value, currency)}{vs}{change}")
+    blocks += lines_section([f"*Quarter to date ({quarter}) vs joint business plans*", *rows])
+    blocks.append(section(
+        f"*This week*: {activity.get('interactions', 0):,} interactions logged · {activity.get('deals', 0):,} deals registered · "
+        f"{activity.get('requests_opened', 0):,} requests opened, {activity.get('requests_resolved', 0):,} resolved"
+    ))
+    if top:
+        blocks += lines_section(["*Top partners by revenue (QTD)*"] + [f"{i}. *{escape(n)}* {metric_value('revenue', v, currency)}" for i, (n, v) in enumerate(top, 1)])
+    if at_risk:
+        shown = ", ".join(f"*{escape(p.name)}*" for p in at_risk[:15])
+        extra = f" and {len(at_risk) - 15:,} more" if len(at_risk) > 15 else ""
+        blocks.append(section(f":warning: *At risk ({len(at_risk):,})*: {shown}{extra}"))
+    blocks.append(section(f":construction: *Stalled onboarding*: {stalled:,} partners"))
+    if upcoming:
+        lines = [f"• {q.scheduled_for:%a %b %d} {_partner(p)} (owner {user(p.owner_id)})" for q, p in upcoming[:10]]
+        extra = [f"… and {len(upcoming) - 10:,} more"] if len(upcoming) > 10 else []
+        blocks += lines_section(["*QBRs in the next 7 days*", *lines, *extra])
+    blocks.append(context("Chart of quarter-to-date attainment in the thread."))
+    return f"Partner digest {week}", blocks[:MAX_BLOCKS]

@@ -1,0 +1,28 @@
+"""`/partner jobs` (admins): the last run of each scheduled job."""
+
+from __future__ import annotations
+
+from bot.views.text import ago, lines_section
+from commands.context import Context, Reply
+from commands.parser import Command
+from commands.permissions import require_admin
+from storage import ledger
+
+USAGE = "jobs"
+DESCRIPTION = "admins: the last run of each scheduled job"
+JOB_NAMES = ("qbr-reminders", "stalled-onboarding", "request-escalations", "kpi-digest", "retry")
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    require_admin(ctx, "see the scheduled jobs")
+    runs = ledger.last_runs(session=ctx.session)
+    lines = ["*Scheduled jobs: last runs*"]
+    for name in JOB_NAMES:
+        r = runs.get(name)
+        if r is None:
+            lines.append(f"• `{name}` · never run")
+            continue
+        icon = {"ok": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}.get(r.outcome, ":hourglass:")
+        lines.append(f"• {icon} `{name}` {ago(r.started_at, ctx.now)} · {r.outcome} · sent {r.sent}, "
+                     f"already sent {r.skipped}, failed {r.failed}" + (f" · {r.detail}" if r.detail else ""))
+    return Reply(text="Scheduled jobs", blocks=lines_section(lines))

@@ -1,0 +1,117 @@
+"""Effectively-once delivery of job notifications (SPEC §7, §9).
+
+For each notification: claim a ledger row unique on (job, subject, period) and
+commit; call Slack; mark the row `sent` (channel, ts) or `failed`. A row that
+already exists belongs to an earlier run or another replica: not sent again.
+The `retry` job re-sends `failed` rows, and `claimed` rows older than 10
+minutes (a process that crashed), for up to 24 hours.
+
+The one remaining duplicate window: a crash after Slack answered ok and before
+`sent` was committed. The row stays `claimed`, and the retry job sends it once more.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime
+
+from commands.context import Posted
+from jobs.base import JobResult, Notification
+from storage import ledger
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+SAME_CHANNEL_GAP = 1.0  # seconds between posts to one channel in a burst
+FIXES = {
+    "not_in_channel": "invite the bot to that channel (/invite @partnerbot)",
+    "channel_not_found": "check the channel ID, or invite the bot if the channel is private",
+    "is_archived": "the channel is archived; point the setting at a live channel",
+}
+
+
+def to_payload(n: Notification) -> str:
+    data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta}
+    if n.file:
+        name, title, content = n.file
+        data["file"] = [name, title, base64.b64encode(content).decode()]
+    return json.dumps(data)
+
+
+def from_payload(job: str, subject: str, period: str, target: str, payload: str) -> Notification:
+    data = json.loads(payload)
+    file = data.get("file")
+    return Notification(
+        job=job, subject=subject, period=period, target=target, text=data["text"], blocks=data["blocks"],
+        thread_ts=data.get("thread_ts"), thread_of=data.get("thread_of"),
+        file=(file[0], file[1], base64.b64decode(file[2])) if file else None, meta=data.get("meta"),
+    )
+
+
+class Sender:
+    """Sends one notification through the job messenger, pacing posts per channel."""
+
+    def __init__(self, slack):
+        self.slack = slack
+        self._last: dict[str, float] = {}
+
+    def _pace(self, channel: str) -> None:
+        wait = self._last.get(channel, 0.0) + SAME_CHANNEL_GAP - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last[channel] = time.monotonic()
+
+    def send(self, n: Notification) -> Posted:
+        channel, thread_ts = n.target, n.thread_ts
+        if n.thread_of:
+            with unit_of_work() as session:
+                parent_channel, parent_ts = ledger.sent_ts(session=session, job=n.job, subject=n.thread_of, period=n.period)
+            if not parent_ts:
+                return Posted(False, channel=channel, error="parent_not_sent")
+            channel, thread_ts = parent_channel or channel, parent_ts
+        self._pace(channel)
+        if n.file:
+            name, title, content = n.file
+            return self.slack.upload(channel, thread_ts, name, title, content)
+        return self.slack.post(channel, n.text, n.blocks, thread_ts=thread_ts)
+
+
+def _record(n: Notification, posted: Posted, result: JobResult, now: datetime) -> None:
+    with unit_of_work() as session:
+        ledger.mark(session=session, job=n.job, subject=n.subject, period=n.period, ok=posted.ok,
+                    channel=posted.channel, ts=posted.ts, error=posted.error, now=now)
+    if posted.ok:
+        result.sent += 1
+    else:
+        result.failed += 1
+        fix = FIXES.get(posted.error or "", "it will be retried by the retry job")
+        log.warning("job=%s subject=%s target=%s failed: %s — %s", n.job, n.subject, n.target, posted.error, fix)
+
+
+def deliver(notifications: Iterable[Notification], *, sender: Sender, result: JobResult, now: datetime) -> None:
+    for n in notifications:
+        with unit_of_work() as session:
+            claimed = ledger.claim(session=session, job=n.job, subject=n.subject, period=n.period, target=n.target,
+                                   payload=to_payload(n), now=now)
+        if not claimed:
+            result.skipped += 1
+            continue
+        _record(n, sender.send(n), result, now)
+
+
+def retry(*, sender: Sender, result: JobResult, now: datetime) -> None:
+    """Re-send failed and crashed notifications of the last 24 hours, each by one process."""
+    with unit_of_work() as session:
+        rows = ledger.retryable(session=session, now=now)
+    result.considered = len(rows)
+    for row in rows:
+        with unit_of_work() as session:
+            won = ledger.reclaim(session=session, row=row, now=now)
+        if not won:
+            result.skipped += 1
+            continue
+        n = from_payload(row.job, row.subject, row.period, row.target, row.payload)
+        _record(n, sender.send(n), result, now)

@@ -1,0 +1,41 @@
+"""`qbr-reminders` (hourly at :00): the owner's DM before a QBR, in the owner's
+morning; partners overdue for a QBR, grouped, to the digest channel once a week."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.views.jobs import overdue_qbrs, qbr_reminder_dm
+from jobs.base import JobContext, Notification
+from storage import record
+from storage.periods import iso_week, local_today
+
+JOB_ID = "qbr-reminders"
+MORNING_HOUR = 8
+
+
+def collect(ctx: JobContext) -> list[Notification]:
+    s = ctx.settings
+    team_today = local_today(ctx.now, s.zone)
+    out: list[Notification] = []
+    # A day of slack each side: owners may live a day ahead of or behind the team.
+    for qbr, partner in record.upcoming_qbrs(session=ctx.session, start=team_today - timedelta(days=1),
+                                             end=team_today + timedelta(days=s.qbr_remind_days + 1)):
+        local = ctx.now.astimezone(ctx.user_tz(partner.owner_id))
+        days = (qbr.scheduled_for - local.date()).days
+        if 0 <= days <= s.qbr_remind_days and local.hour >= MORNING_HOUR:
+            text, blocks = qbr_reminder_dm(qbr, partner, days=days)
+            out.append(Notification(JOB_ID, f"qbr:{qbr.id}", "reminder", partner.owner_id, text, blocks))
+    if ctx.now.astimezone(s.zone).hour >= MORNING_HOUR:
+        overdue = record.overdue_for_qbr(
+            session=ctx.session,
+            held_before=team_today - timedelta(days=s.qbr_interval_days),
+            created_before=ctx.now - timedelta(days=s.qbr_interval_days),
+        )
+        if overdue:
+            if s.digest_channel:
+                text, blocks = overdue_qbrs(overdue, interval=s.qbr_interval_days)
+                out.append(Notification(JOB_ID, "overdue", iso_week(team_today), s.digest_channel, text, blocks))
+            else:
+                ctx.warnings.append("PARTNERBOT_DIGEST_CHANNEL is not set: the overdue-QBR list was not posted")
+    return out

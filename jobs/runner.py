@@ -1,0 +1,111 @@
+"""The job registry and the one way a job runs: record the run, collect its
+notifications, deliver them effectively-once, log one structured line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from bot.settings import Settings
+from jobs import kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding
+from jobs.base import JobContext, JobResult, Notification
+from jobs.delivery import Sender, deliver, retry as retry_failed
+from storage import ledger
+from storage.db import unit_of_work
+
+log = logging.getLogger("partnerbot.jobs")
+WEEKDAY = {"mon": "mon", "tue": "tue", "wed": "wed", "thu": "thu", "fri": "fri", "sat": "sat", "sun": "sun"}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    collect: Callable[[JobContext], list[Notification]] | None  # None: the retry job
+    cron: dict[str, Any]  # CronTrigger fields, in PARTNERBOT_TIMEZONE
+    schedule: str  # for people
+    misfire_grace_time: int  # seconds a late run may still start
+
+
+def specs(settings: Settings) -> list[JobSpec]:
+    day, clock = settings.digest_schedule.split()
+    hour, minute = (int(x) for x in clock.split(":"))
+    return [
+        JobSpec(qbr_reminders.JOB_ID, qbr_reminders.collect, {"minute": 0}, "hourly at :00", 3300),
+        JobSpec(stalled_onboarding.JOB_ID, stalled_onboarding.collect, {"minute": 0}, "hourly at :00", 3300),
+        JobSpec(request_escalations.JOB_ID, request_escalations.collect, {"minute": 5}, "hourly at :05", 3300),
+        JobSpec(kpi_digest.JOB_ID, kpi_digest.collect, {"day_of_week": WEEKDAY[day], "hour": hour, "minute": minute},
+                f"weekly, {settings.digest_schedule}", 86_400),
+        JobSpec(retry.JOB_ID, None, {"minute": "*/15"}, "every 15 minutes", 600),
+    ]
+
+
+def spec(settings: Settings, name: str) -> JobSpec:
+    for candidate in specs(settings):
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def collect(job: JobSpec, *, settings: Settings, now: datetime, user_tz: Callable[[str], Any]) -> tuple[list[Notification], list[str]]:
+    assert job.collect is not None
+    with unit_of_work() as session:
+        ctx = JobContext(session=session, settings=settings, now=now, user_tz=user_tz)
+        return job.collect(ctx), ctx.warnings
+
+
+def run_job(name: str, *, settings: Settings, slack, now: datetime | None = None) -> JobResult:
+    """Run one job as of `now`, sending through `slack` (a bot.slack.JobSlack)."""
+    job = spec(settings, name)
+    now = now or datetime.now(timezone.utc)
+    started = time.perf_counter()
+    result = JobResult(job=name, as_of=now)
+    with unit_of_work() as session:
+        run_id = ledger.start_run(session=session, job=name, as_of=now, now=datetime.now(timezone.utc))
+    outcome = "failed"
+    try:
+        sender = Sender(slack)
+        if job.collect is None:
+            retry_failed(sender=sender, result=result, now=now)
+        else:
+            notifications, warnings = collect(job, settings=settings, now=now, user_tz=slack.user_tz)
+            for warning in warnings:
+                log.warning("job=%s %s", name, warning)
+            result.detail = "; ".join(warnings)
+            result.considered = len(notifications)
+            deliver(notifications, sender=sender, result=result, now=now)
+        outcome = "ok" if not result.failed else "partial"
+    finally:
+        with unit_of_work() as session:
+            ledger.finish_run(session=session, run_id=run_id, outcome=outcome, considered=result.considered, sent=result.sent,
+                              skipped=result.skipped, failed=result.failed, detail=result.detail, now=datetime.now(timezone.utc))
+        log.info(result.line(time.perf_counter() - started) + f" outcome={outcome}")
+    return result
+
+
+def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_tz: Callable[[str], Any] | None = None) -> int:
+    """Print what the job would send; touches neither Slack nor the ledger."""
+    from bot.console import render
+
+    job = spec(settings, name)
+    if job.collect is None:
+        with unit_of_work() as session:
+            rows = ledger.retryable(session=session, now=now)
+        print(f"{name} as of {now.isoformat()}: {len(rows)} notification(s) would be retried", file=out)
+        for row in rows:
+            print(f"  {row.job} {row.subject} {row.period} → {row.target} ({row.status}, {row.error or 'crashed'})", file=out)
+        return len(rows)
+    notifications, warnings = collect(job, settings=settings, now=now, user_tz=user_tz or (lambda _user: settings.zone))
+    print(f"{name} as of {now.isoformat()}: {len(notifications)} message(s) (dry run: nothing sent or recorded)", file=out)
+    for warning in warnings:
+        print(f"  warning: {warning}", file=out)
+    for n in notifications:
+        where = f"DM to @{n.target}" if n.target.startswith(("U", "W")) else f"#{n.target}"
+        thread = " (in thread)" if n.thread_ts or n.thread_of else ""
+        print(f"\n→ {where}{thread} [{n.subject} · {n.period}]", file=out)
+        body = f"[file {n.file[0]}: {n.file[1]}, {len(n.file[2]):,} bytes]" if n.file else render(n.blocks, n.text)
+        print("  " + body.replace("\n", "\n  "), file=out)
+    return len(notifications)
