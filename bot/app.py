@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from typing import Any
 
+from pydantic import BaseModel
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -16,11 +17,13 @@ from bot.settings import Settings
 from bot.slack import SlackMessenger
 from bot.views.ids import Action, Shortcut, View
 from bot.views.messages import error_blocks
-from bot.views.partners import home_view
+from bot.views.partners import log_modal, partner_card, partner_modal
+from bot.views.text import section
 from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
-from commands import Caller, Reply, UserError, ask, deal, request_actions
+from commands import Caller, Reply, UserError, ask, deal, request_actions, status
+from commands import log as log_command
 from commands.context import Context
-from commands.status import portfolio_rows
+from commands.parser import slack_to_text
 from commands.teams import routing
 from storage import partners, requests
 from storage.db import unit_of_work
@@ -30,6 +33,14 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
+
+
+class LogSource(BaseModel):
+    """private_metadata of the log modal: the message it was opened on, if any."""
+
+    channel: str | None = None
+    ts: str | None = None
+    author: str | None = None
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -182,10 +193,57 @@ def register(app: App, settings: Settings) -> None:
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home" or not allowed(settings, event.get("user")):
             return
-        user_id, now = event["user"], datetime.now(timezone.utc)
+        user_id = event["user"]
         with unit_of_work() as session:
-            rows = portfolio_rows(session, owner_id=user_id, now=now, settings=settings)
-        client.views_publish(user_id=user_id, view=home_view(rows, user_id=user_id, now=now))
+            view = status.home(session, user_id=user_id, now=datetime.now(timezone.utc), settings=settings)
+        client.views_publish(user_id=user_id, view=view)
+
+    def open_log_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        message = body.get("message") or {}
+        meta = LogSource(channel=(body.get("channel") or {}).get("id"), ts=message.get("ts"), author=message.get("user"))
+        today = datetime.now(settings.zone).date().isoformat()
+        client.views_open(trigger_id=body["trigger_id"], view=log_modal(
+            summary=slack_to_text(message.get("text", "")), metadata=meta.model_dump_json(exclude_none=True), today=today))
+
+    def log_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        meta = LogSource.model_validate_json(view.get("private_metadata") or "{}")
+        source = None
+        if meta.channel and meta.ts:
+            link = slack.permalink(meta.channel, meta.ts)
+            author = f" by <@{meta.author}>" if meta.author else ""
+            source = f"(from a Slack message{author}: {link})" if link else None
+
+        def work(ctx: Context) -> Reply:
+            return log_command.log_from_modal(
+                ctx,
+                partner_id=(values["partner"][Action.PARTNER_PICK].get("selected_option") or {}).get("value", ""),
+                kind=(values["kind"]["value"].get("selected_option") or {}).get("value", ""),
+                summary=values["text"]["value"].get("value") or "",
+                day=values["date"]["value"].get("selected_date"),
+                dedupe_key=view.get("id") or body.get("trigger_id", ""),
+                source=source,
+            )
+
+        reply = act(body, work)
+        if reply is not None and reply.blocks:  # a refusal: show it on the form
+            ack(response_action="errors", errors={"text": reply.text[:150]})
+        else:
+            ack()
+
+    def open_partner(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        opened = client.views_open(trigger_id=body["trigger_id"], view=partner_modal([section("Loading…")], "Partner"))
+        now = datetime.now(timezone.utc)
+        with unit_of_work() as session:
+            partner = partners.get(session=session, partner_id=int(action.get("value") or 0))
+            if partner is None:
+                view = partner_modal([section("That partner no longer exists.")], "Partner")
+            else:
+                data = status.card_data(session, partner, now=now, settings=settings)
+                view = partner_modal(partner_card(data, now=now, zone=settings.zone, currency=settings.currency), partner.name)
+        client.views_update(view_id=opened["view"]["id"], view=view)
 
     def on_error(error: Exception, body: dict[str, Any], respond: Respond | None, logger: logging.Logger) -> None:
         logger.exception("listener failed: %s", type(error).__name__)
@@ -208,4 +266,8 @@ def register(app: App, settings: Settings) -> None:
     app.view(View.ASK)(ask_submitted)
     app.options(Action.PARTNER_PICK)(partner_suggestions)
     app.event("app_home_opened")(home_opened)
+    app.shortcut(Shortcut.LOG)(open_log_modal)
+    app.action(Action.HOME_LOG)(open_log_modal)
+    app.action(Action.HOME_OPEN_PARTNER)(open_partner)
+    app.view(View.LOG)(log_submitted)
     app.error(on_error)

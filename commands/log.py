@@ -52,3 +52,41 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         text=f"Logged a {kind} with {partner.name}.",
         blocks=confirmation(f"Logged a *{kind}* with *{escape(partner.name)}*{note}.", detail=escape(cut(summary, 500))),
     )
+
+
+def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, day: str | None, dedupe_key: str, source: str | None) -> Reply:
+    """The "Log to partner" modal (App Home button or message shortcut). A submission
+    Slack delivers twice is stored once (keyed by the view's ID)."""
+    from datetime import date, datetime, time
+
+    from sqlalchemy import select
+
+    from storage.models import Interaction
+
+    partner = partners.get(session=ctx.session, partner_id=int(partner_id)) if partner_id.isdigit() else None
+    if partner is None:
+        raise UserError("Pick a partner from the list.")
+    if kind not in KINDS:
+        raise UserError("Pick a kind of interaction.")
+    summary = summary.strip()
+    if not summary:
+        raise UserError("Say what happened.")
+    if source:
+        summary = f"{summary}\n{source}"
+    if len(summary) > MAX_SUMMARY:
+        raise UserError(f"Keep the summary under {MAX_SUMMARY:,} characters.")
+    when = ctx.now
+    if day:
+        picked = date.fromisoformat(day)
+        today = ctx.now.astimezone(ctx.settings.zone).date()
+        if picked > today:
+            raise UserError("That date is in the future; log what already happened.")
+        if picked != today:
+            when = datetime.combine(picked, time(12), ctx.settings.zone)
+    if ctx.session.scalar(select(Interaction.id).where(Interaction.dedupe_key == dedupe_key)):
+        return Reply(text="Already logged.")
+    interaction = partners.add_interaction(session=ctx.session, partner=partner, kind=kind, summary=summary,
+                                           author_id=ctx.caller.user_id, channel_id=ctx.caller.channel_id, now=when)
+    interaction.dedupe_key = dedupe_key
+    ctx.session.flush()
+    return Reply(text=f"Logged a {kind} with {partner.name}.")

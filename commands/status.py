@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -98,3 +98,17 @@ def portfolio_reply(ctx: Context) -> Reply:
     owner = ctx.caller.user_id
     rows = portfolio_rows(ctx.session, owner_id=owner, now=ctx.now, settings=ctx.settings)
     return Reply(text=f"Portfolio: {len(rows)} partners", blocks=portfolio(rows, owner_id=owner, now=ctx.now))
+
+
+def home(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict:
+    """App Home for a user: portfolio with health, next QBRs, stalled onboarding."""
+    from bot.views.partners import home_view
+
+    today = local_today(now, settings.zone)
+    return home_view(
+        portfolio_rows(session, owner_id=user_id, now=now, settings=settings),
+        user_id=user_id,
+        now=now,
+        upcoming=record.upcoming_qbrs(session=session, start=today, end=today + timedelta(days=30), owner_id=user_id),
+        stalled=record.stalled_rows(session=session, now=now, stall_days=settings.stall_days, owner_id=user_id),
+    )

@@ -48,7 +48,7 @@ def collect(ctx: JobContext) -> list[Notification]:
         previous=previous,
         top=record.partner_revenue(session=ctx.session, months=months),
         at_risk=partners.at_risk(session=ctx.session),
-        stalled=len(record.stalled_onboarding(session=ctx.session, since=ctx.now - timedelta(days=s.stall_days))),
+        stalled=len(record.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
         upcoming=record.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
         activity=partners.activity(session=ctx.session, start=start, end=end),
         currency=s.currency,

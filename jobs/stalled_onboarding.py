@@ -4,8 +4,6 @@ to the digest channel (once a week)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.views.jobs import stalled_channel, stalled_dm
 from jobs.base import JobContext, Notification
 from storage import record
@@ -18,12 +16,9 @@ MORNING_HOUR = 8
 def collect(ctx: JobContext) -> list[Notification]:
     s = ctx.settings
     out: list[Notification] = []
-    rows = []
-    for partner, done in record.stalled_onboarding(session=ctx.session, since=ctx.now - timedelta(days=s.stall_days)):
+    rows = record.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)
+    for partner, step, days in rows:
         since = partner.onboarding_changed_at or partner.created_at
-        days = (ctx.now - since).days
-        step = next((label for key, label in record.STEPS.get(partner.type, []) if key not in done), None)
-        rows.append((partner, step, days))
         if ctx.now.astimezone(ctx.user_tz(partner.owner_id)).hour >= MORNING_HOUR:
             text, blocks = stalled_dm(partner, step=step, days=days)
             out.append(Notification(JOB_ID, f"partner:{partner.id}", since.date().isoformat(), partner.owner_id, text, blocks))

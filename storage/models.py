@@ -97,11 +97,16 @@ class Interaction(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="SET NULL"))
+    # Set for interactions from a modal (its view ID): a submission Slack delivers twice is stored once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Partner] = relationship(back_populates="interactions")
 
-    __table_args__ = (Index("ix_interactions_partner_occurred", "partner_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_interactions_partner_occurred", "partner_id", "occurred_at"),
+        UniqueConstraint("dedupe_key", name="uq_interactions_dedupe_key"),
+    )
 
 
 class RequestStatus(enum.StrEnum):

@@ -266,14 +266,14 @@ def refresh_deal_kpi(*, session: Session, partner_id: int, month: str, since: da
 
 # --- queries for the scheduled jobs (one statement each, whatever the partner count) ---
 
-def upcoming_qbrs(*, session: Session, start: date, end: date) -> list[tuple[Qbr, Partner]]:
+def upcoming_qbrs(*, session: Session, start: date, end: date, owner_id: str | None = None) -> list[tuple[Qbr, Partner]]:
     return [
         (qbr, partner)
         for qbr, partner in session.execute(
             select(Qbr, Partner)
             .join(Partner, Partner.id == Qbr.partner_id)
             .where(Qbr.held_on.is_(None), Qbr.scheduled_for >= start, Qbr.scheduled_for <= end,
-                   Partner.stage.not_in(["churned"]))
+                   Partner.stage.not_in(["churned"]), *([Partner.owner_id == owner_id] if owner_id else []))
             .order_by(Qbr.scheduled_for, Partner.name_key)
         )
     ]
@@ -302,21 +302,29 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
     return [(partner, held) for partner, held in session.execute(query)]
 
 
-def stalled_onboarding(*, session: Session, since: datetime) -> list[tuple[Partner, set[str]]]:
+def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | None = None) -> list[tuple[Partner, set[str]]]:
     """Partners in onboarding whose checklist has not moved since `since`, with their done steps."""
     last_change = func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
-    found = list(
-        session.scalars(select(Partner).where(Partner.stage == "onboarding", last_change <= since).order_by(last_change, Partner.name_key))
-    )
+    stalled = [Partner.stage == "onboarding", last_change <= since, *([Partner.owner_id == owner_id] if owner_id else [])]
+    found = list(session.scalars(select(Partner).where(*stalled).order_by(last_change, Partner.name_key)))
     done: dict[int, set[str]] = {p.id: set() for p in found}
     if found:
         for partner_id, step in session.execute(
             select(OnboardingStep.partner_id, OnboardingStep.step).where(
-                OnboardingStep.partner_id.in_(select(Partner.id).where(Partner.stage == "onboarding", last_change <= since))
+                OnboardingStep.partner_id.in_(select(Partner.id).where(*stalled))
             )
         ):
             done[partner_id].add(step)
     return [(p, done[p.id]) for p in found]
+
+
+def stalled_rows(*, session: Session, now: datetime, stall_days: int, owner_id: str | None = None) -> list[tuple[Partner, str | None, int]]:
+    """(partner, the step it is stuck on, days since its checklist last moved)."""
+    out = []
+    for partner, done in stalled_onboarding(session=session, since=now - timedelta(days=stall_days), owner_id=owner_id):
+        step = next((label for key, label in STEPS.get(partner.type, []) if key not in done), None)
+        out.append((partner, step, (now - (partner.onboarding_changed_at or partner.created_at)).days))
+    return out
 
 
 def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decimal]:

@@ -211,6 +211,13 @@ class SlackApp:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded"), response_url
 
+    def interactive(self, payload: dict[str, Any]) -> httpx.Response:
+        """Any interactivity payload (shortcuts, block_suggestion), form-encoded as Slack sends it."""
+        payload = {"team": {"id": "T0TEAM", "domain": "acme-partners"}, "api_app_id": "A0PARTNER",
+                   "token": "legacy-verification-token", **payload}
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
     def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UOWNER1") -> httpx.Response:
         payload = {
             "type": "view_submission",

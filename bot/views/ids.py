@@ -13,6 +13,8 @@ class Action(enum.StrEnum):
     REQUEST_NOTE = "request_note"
     REQUEST_REPOST = "request_repost"
     PARTNER_PICK = "partner_pick"
+    HOME_LOG = "home_log"
+    HOME_OPEN_PARTNER = "home_open_partner"
     DEAL_APPROVE = "deal_approve"
     DEAL_REJECT = "deal_reject"
 
@@ -23,6 +25,7 @@ class View(enum.StrEnum):
     REQUEST_NOTE = "request_note_modal"
     REQUEST_RESOLVE = "request_resolve_modal"
     ASK = "ask_modal"
+    LOG = "log_modal"
 
 
 class Shortcut(enum.StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.ids import Action
+from bot.views.ids import Action, View
 from bot.views.text import (
     MAX_BLOCKS,
     ago,
@@ -36,6 +36,7 @@ STAGE_EMOJI = {
     "churned": ":black_circle:",
 }
 PAGE_SIZE = 25
+HOME_PARTNERS = 40
 
 
 def health_badge(health: Health) -> str:
@@ -238,15 +239,87 @@ def partner_list(
     return blocks[:MAX_BLOCKS]
 
 
-def home_view(rows: list[tuple[Partner, datetime | None, Health]], *, user_id: str, now: datetime) -> dict[str, Any]:
-    """App Home: the user's portfolio with stage and last touch."""
+def home_view(
+    rows: list[tuple[Partner, datetime | None, Health]],
+    *,
+    user_id: str,
+    now: datetime,
+    upcoming: list[tuple[Qbr, Partner]] | None = None,
+    stalled: list[tuple[Partner, str | None, int]] | None = None,
+) -> dict[str, Any]:
+    """App Home: the user's partners with health, next QBRs, stalled onboarding, and actions."""
     blocks: list[dict[str, Any]] = [
-        header("partnerbot"),
-        section(
-            "Your partners, the ones needing attention first. "
-            "Type `/partner help` anywhere to see what I can do."
-        ),
-        divider(),
+        header("Your partners"),
+        {"type": "actions", "elements": [button("Log an interaction", Action.HOME_LOG, style="primary")]},
     ]
-    blocks += portfolio(rows, owner_id=user_id, now=now, limit=40)
+    if not rows:
+        blocks.append(section("You own no partners yet. Add one with `/partner add <name> type:channel|alliance|technology`."))
+    ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
+    at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
+    if rows:
+        blocks.append(context(f"{len(rows):,} partners · {at_risk:,} at risk · worst health first"))
+    for partner, last_touch, health in ordered[:HOME_PARTNERS]:
+        block = section(partner_line(partner, last_touch=last_touch, now=now, health=health))
+        block["accessory"] = button("Open", Action.HOME_OPEN_PARTNER, str(partner.id))
+        blocks.append(block)
+    if len(ordered) > HOME_PARTNERS:
+        blocks.append(more(len(ordered) - HOME_PARTNERS, "more — `/partner list owner:@you` shows them all"))
+    if upcoming:
+        lines = [f"• {q.scheduled_for:%a %b %d} *{escape(p.name)}*" for q, p in upcoming[:15]]
+        blocks += [divider(), *lines_section(["*Next QBRs*", *lines])]
+    if stalled:
+        lines = [f"• *{escape(p.name)}* · {days} days on *{escape(step or '—')}*" for p, step, days in stalled[:15]]
+        blocks += [divider(), *lines_section(["*Onboarding that has stalled*", *lines])]
+    blocks.append(context("Type `/partner help` anywhere to see every command."))
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def log_modal(*, summary: str = "", metadata: str = "", today: str | None = None) -> dict[str, Any]:
+    """Log an interaction: partner picker, kind, summary, date. Input values are not escaped."""
+    kinds = ["call", "meeting", "email", "note", "training", "demo"]
+    options = [{"text": {"type": "plain_text", "text": k}, "value": k} for k in kinds]
+    date_element: dict[str, Any] = {"type": "datepicker", "action_id": "value"}
+    if today:
+        date_element["initial_date"] = today
+    summary_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000}
+    if summary:
+        summary_element["initial_value"] = summary[:3000]
+    return {
+        "type": "modal",
+        "callback_id": View.LOG,
+        "private_metadata": metadata[:3000],
+        "title": {"type": "plain_text", "text": "Log to partner"},
+        "submit": {"type": "plain_text", "text": "Log"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "partner",
+                "label": {"type": "plain_text", "text": "Partner"},
+                "element": {
+                    "type": "external_select",
+                    "action_id": Action.PARTNER_PICK,
+                    "min_query_length": 1,
+                    "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "kind",
+                "label": {"type": "plain_text", "text": "Kind"},
+                "element": {"type": "static_select", "action_id": "value", "options": options, "initial_option": options[3]},
+            },
+            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Summary"}, "element": summary_element},
+            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": "When"}, "element": date_element},
+        ],
+    }
+
+
+def partner_modal(blocks: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """A partner card opened from App Home."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": cut(name, 24)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [b for b in blocks if b.get("type") != "actions"][:100],
+    }
