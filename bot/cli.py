@@ -336,7 +336,7 @@ def parser() -> argparse.ArgumentParser:
     imp_partners.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="bulk export to CSV")
-    exp.add_argument("what", choices=["partners", "interactions"])
+    exp.add_argument("what", choices=["partners", "interactions", "kpis"])
     exp.add_argument("file", nargs="?", help="default: standard output")
     exp.set_defaults(func=cmd_export)
 

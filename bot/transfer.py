@@ -16,7 +16,7 @@ from commands import SUBCOMMANDS
 from commands.add import validate_name
 from commands.errors import UserError
 from storage.db import unit_of_work
-from storage.models import Interaction, Partner, PartnerType, Stage
+from storage.models import Interaction, KpiValue, Partner, PartnerType, Stage
 from storage.names import name_key
 
 REQUIRED = ("name", "type", "owner")
@@ -132,6 +132,17 @@ def export(what: str, out: TextIO) -> int:
             )
             for name, i in session.execute(query):
                 writer.writerow([name, i.kind, i.summary, i.author_id, i.occurred_at.isoformat(), i.channel_id or ""])
+                count += 1
+        elif what == "kpis":
+            writer.writerow(["partner", "metric", "month", "source", "attribution", "value"])
+            query = (
+                select(Partner.name, KpiValue)
+                .join(KpiValue, KpiValue.partner_id == Partner.id)
+                .order_by(Partner.name_key, KpiValue.month, KpiValue.metric, KpiValue.source, KpiValue.attribution)
+                .execution_options(yield_per=5000)
+            )
+            for name, k in session.execute(query):
+                writer.writerow([name, k.metric, k.month, k.source, k.attribution, f"{k.value:f}"])
                 count += 1
         else:
             raise ValueError(what)

@@ -82,7 +82,7 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
                 "name_key": name_key(name),
                 "type": kind,
                 "tier": rng.choice(TIERS[kind]),
-                "owner_id": owners[i % len(owners)],
+                "owner_id": owners[(i // len(TIERS)) % len(owners)],
                 "stage": STAGES[(i * 7) % len(STAGES)],
                 "created_by": owners[0],
                 "created_at": created,
@@ -98,7 +98,7 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
     for n, (partner_id, created, owner) in enumerate(ids, 1):
         span = max((now - created).total_seconds(), 3600)
         for _ in range(rng.randint(0, per_partner * 2)):
-            when = now - timedelta(seconds=rng.random() * span)
+            when = now - timedelta(seconds=rng.random() ** 2 * span)  # more history lately
             batch.append(
                 {
                     "partner_id": partner_id,
@@ -119,6 +119,76 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
     if batch:
         session.execute(insert(Interaction), batch)
         total += len(batch)
+    counts = {"partners": len(rows), "interactions": total}
+    counts.update(_record(session=session, ids=ids, rng=rng, now=now))
     if on_progress:
         on_progress(len(ids), len(ids))
-    return {"partners": len(rows), "interactions": total}
+    return counts
+
+
+def _months_back(now: datetime, count: int) -> list[str]:
+    year, month = now.year, now.month
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
+
+
+def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -> dict[str, int]:
+    """Two years of monthly KPIs, this quarter's targets, QBRs, onboarding steps, deals and requests."""
+    from datetime import date
+    from decimal import Decimal
+
+    from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Qbr
+    from storage.names import match_key
+    from storage.periods import month_of, quarter_of
+    from storage.record import STEPS
+
+    months = _months_back(now, 24)
+    quarter = quarter_of(month_of(now.date()))
+    stage_and_type = dict(session.execute(select(Partner.id, Partner.stage)).all())
+    types = dict(session.execute(select(Partner.id, Partner.type)).all())
+    kpis, targets, qbrs, steps, deals, asks = [], [], [], [], [], []
+    customers = ["Initech", "Globex Retail", "Soylent Foods", "Vehement Capital", "Massive Dynamic", "Nakatomi Trading"]
+    for n, (partner_id, created, owner) in enumerate(ids):
+        stage = stage_and_type[partner_id]
+        base = rng.randint(5, 60) * 1000
+        for month in months:
+            if month < month_of(created.date()):
+                continue
+            kpis.append({"partner_id": partner_id, "metric": "revenue", "month": month, "source": "manual", "attribution": "sourced",
+                         "value": Decimal(base + rng.randint(-4, 8) * 1000), "entered_by": owner, "updated_at": now})
+            kpis.append({"partner_id": partner_id, "metric": "leads", "month": month, "source": "manual", "attribution": "sourced",
+                         "value": Decimal(rng.randint(0, 40)), "entered_by": owner, "updated_at": now})
+        kpis.append({"partner_id": partner_id, "metric": "adoption", "month": months[0], "source": "manual", "attribution": "sourced",
+                     "value": Decimal(rng.randint(10, 90)), "entered_by": owner, "updated_at": now})
+        targets.append({"partner_id": partner_id, "metric": "revenue", "period": quarter, "value": Decimal(base * 3 + 20000),
+                        "set_by": owner, "updated_at": now})
+        targets.append({"partner_id": partner_id, "metric": "leads", "period": quarter, "value": Decimal(60), "set_by": owner, "updated_at": now})
+        if stage in ("active", "at-risk"):
+            held = (now - timedelta(days=rng.randint(10, 150))).date()
+            qbrs.append({"partner_id": partner_id, "scheduled_for": held, "held_on": held, "notes": "Reviewed the joint plan",
+                         "created_by": owner, "created_at": now})
+            if n % 3 == 0:
+                qbrs.append({"partner_id": partner_id, "scheduled_for": (now + timedelta(days=rng.randint(1, 30))).date(),
+                             "held_on": None, "notes": None, "created_by": owner, "created_at": now})
+        checklist = STEPS[types[partner_id]]
+        done = len(checklist) if stage in ("active", "at-risk", "churned") else rng.randint(0, len(checklist) - 1) if stage == "onboarding" else 0
+        for key, _ in checklist[:done]:
+            steps.append({"partner_id": partner_id, "step": key, "done_by": owner, "done_at": created + timedelta(days=3)})
+        if types[partner_id] == "channel" and n % 2 == 0:
+            customer = f"{rng.choice(customers)} {n}"
+            deals.append({"partner_id": partner_id, "customer": customer, "customer_key": match_key(customer),
+                          "amount": Decimal(rng.randint(5, 90) * 1000), "attribution": "sourced", "status": "registered",
+                          "conflict_with_id": None, "registered_by": owner, "registered_at": now - timedelta(days=rng.randint(0, 60))})
+        if n % 4 == 1:
+            asks.append({"partner_id": partner_id, "team": ["legal", "product", "finance"][n % 3],
+                         "text": rng.choice(["Review the reseller addendum", "Can we expose the usage API?", "Payout schedule for Q4 MDF"]),
+                         "requester_id": owner, "origin_channel_id": None, "status": "open", "channel_id": None, "message_ts": None,
+                         "post_error": None, "due_on": None, "created_at": now - timedelta(hours=rng.randint(1, 72))})
+    for table, batch in ((KpiValue, kpis), (KpiTarget, targets), (Qbr, qbrs), (OnboardingStep, steps), (DealRegistration, deals), (HelpRequest, asks)):
+        for start in range(0, len(batch), BATCH):
+            session.execute(insert(table), batch[start : start + BATCH])
+    # Partners whose checklist moved: progress dates for the stalled-onboarding view.
+    return {"kpi_values": len(kpis), "qbrs": len(qbrs), "deals": len(deals), "requests": len(asks)}

@@ -54,7 +54,7 @@ def test_demo_seeds_partners_of_every_type_with_history(settings):
     with unit_of_work() as s:
         assert set(s.scalars(select(Partner.type).distinct())) == {"channel", "alliance", "technology"}
     output = run_console(settings, "status\n", user="U0DEMO1")
-    assert "Portfolio · 4 partners" in output
+    assert "Portfolio · 6 partners" in output
 
 
 def write_csv(path, rows):
@@ -113,3 +113,23 @@ def test_cli_console_reads_piped_stdin(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Added *Acme*" in result.stdout
     assert "Portfolio · 1 partners" in result.stdout
+
+
+def test_export_kpis_keeps_sourced_and_influenced_apart(settings):
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from storage import partners, record
+
+    now = datetime.now(timezone.utc)
+    with unit_of_work() as s:
+        p = partners.create(session=s, name="Acme", type="channel", tier=None, owner_id="U1", stage="active", created_by="U1", now=now)
+        record.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("1200.50"), user_id="U1", now=now)
+        record.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("300"), user_id="U1", now=now, attribution="influenced")
+    out = io.StringIO()
+    assert export("kpis", out) == 2
+    assert out.getvalue().splitlines() == [
+        "partner,metric,month,source,attribution,value",
+        "Acme,revenue,2026-10,manual,influenced,300.00",
+        "Acme,revenue,2026-10,manual,sourced,1200.50",
+    ]
