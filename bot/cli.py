@@ -106,8 +106,10 @@ def _job_slack(settings: Settings):
 
 
 def _start_scheduler(settings: Settings):
+    from bot import outbound
     from bot import scheduler as scheduling
 
+    outbound.validate(settings)
     slack = _job_slack(settings)
     scheduler = scheduling.build(settings, slack)
     scheduler.start()
@@ -147,8 +149,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings, "slack_bot_token")
+    from bot import outbound
     from bot import scheduler as scheduling
 
+    outbound.validate(settings)
     setup_logging(settings)
     _prepare(settings)
     slack = _job_slack(settings)
@@ -200,6 +204,31 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     result = run_job(args.name, settings=settings, slack=_job_slack(settings), now=now)
     print(f"{args.name}: sent {result.sent}, already sent {result.skipped}, failed {result.failed}")
     return 1 if result.failed else 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from bot import outbound
+    from jobs import crm_sync
+
+    if not settings.crm:
+        raise SettingsError("setting PARTNERBOT_CRM: set it to hubspot or json to sync KPIs from a CRM")
+    outbound.validate(settings, webhooks=False)
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            raise CommandError(f"--since {args.since!r} is not a date like 2026-01-01") from None
+    _prepare(settings)
+    setup_logging(settings, logging.WARNING)
+    try:
+        report = crm_sync.sync(settings=settings, dry_run=args.dry_run, overwrite=args.overwrite, since=since)
+    except crm_sync.SyncError as error:
+        raise CommandError(f"CRM sync failed, nothing was written: {error}") from None
+    print(report.render())
+    return 0
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -315,6 +344,14 @@ def parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("--at", help="evaluate as of this ISO-8601 time (team time zone if none given)")
     jobs_run.add_argument("--dry-run", action="store_true", help="print the messages instead of posting (no ledger)")
     jobs_run.set_defaults(func=cmd_jobs_run)
+
+    sync = sub.add_parser("sync", help="pull KPI actuals from the configured CRM")
+    sync_sub = sync.add_subparsers(dest="sync_what", required=True, metavar="WHAT")
+    sync_crm = sync_sub.add_parser("crm", help="closed-won deals → revenue and deals KPIs")
+    sync_crm.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    sync_crm.add_argument("--overwrite", action="store_true", help="also delete manual values of the synced months")
+    sync_crm.add_argument("--since", help="sync from this date (default: the previous fiscal quarter)")
+    sync_crm.set_defaults(func=cmd_sync)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

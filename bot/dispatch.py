@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from bot.settings import Settings
 from commands import Caller, Context, Reply, UserError, error_reply, handle
 from commands.context import Messenger
+from jobs import webhook_delivery
 from storage.db import unit_of_work
 
 
@@ -29,6 +30,8 @@ def run(
     try:
         with unit_of_work() as session:
             reply = work(Context(session, caller, settings, now or datetime.now(timezone.utc), slack))
+        if settings.webhooks:
+            webhook_delivery.kick(settings)
         if follow_up and reply is not None and reply.after is not None:
             reply = reply.after()
         return reply

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -32,6 +32,31 @@ def _csv(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+WEBHOOK_EVENTS = frozenset({
+    "request.created", "request.claimed", "request.resolved", "deal.registered", "deal.approved",
+    "deal.rejected", "partner.stage_changed", "onboarding.completed",
+})
+
+
+class Webhook(BaseModel):
+    """One outbound webhook subscriber (PARTNERBOT_WEBHOOKS)."""
+
+    url: str
+    events: list[str]
+    secret: SecretStr
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e != "*" and e not in WEBHOOK_EVENTS]
+        if unknown or not value:
+            raise ValueError(f"unknown event {unknown[0] if unknown else '(none)'}; use {', '.join(sorted(WEBHOOK_EVENTS))} or *")
+        return value
+
+    def wants(self, event: str) -> bool:
+        return "*" in self.events or event in self.events
 
 
 class Settings(BaseSettings):
@@ -57,6 +82,13 @@ class Settings(BaseSettings):
     fiscal_year_start: int = Field(1, alias="PARTNERBOT_FISCAL_YEAR_START", ge=1, le=12)
     currency: str = Field("USD", alias="PARTNERBOT_CURRENCY")
     users: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_USERS")
+    crm: Literal["hubspot", "json"] | None = Field(None, alias="PARTNERBOT_CRM")
+    crm_url: str | None = Field(None, alias="PARTNERBOT_CRM_URL")
+    crm_token: SecretStr | None = Field(None, alias="PARTNERBOT_CRM_TOKEN")
+    crm_partner_property: str = Field("partner_name", alias="PARTNERBOT_CRM_PARTNER_PROPERTY")
+    crm_won_stages: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_CRM_WON_STAGES")
+    webhooks: Annotated[list[Webhook], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_WEBHOOKS")
+    allow_private_urls: bool = Field(False, alias="PARTNERBOT_ALLOW_PRIVATE_URLS")
 
     @field_validator("admins", "users", mode="before")
     @classmethod
@@ -85,6 +117,44 @@ class Settings(BaseSettings):
             if not isinstance(channel, str) or not SLACK_CHANNEL_ID.match(channel):
                 raise ValueError(f"channel for {team!r} must be a channel ID like C0123ABCD")
         return value
+
+    @field_validator("crm_won_stages", mode="before")
+    @classmethod
+    def _stages(cls, value: Any) -> Any:
+        return _csv(value)
+
+    @field_validator("crm", mode="before")
+    @classmethod
+    def _crm(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower() or None
+        if value not in (None, "hubspot", "json"):
+            raise ValueError("must be hubspot or json")
+        return value
+
+    @field_validator("webhooks", mode="before")
+    @classmethod
+    def _webhooks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError('must be a JSON list like [{"url": "https://…", "events": ["*"], "secret": "…"}]') from None
+        if not isinstance(value, list):
+            raise ValueError('must be a JSON list like [{"url": "https://…", "events": ["*"], "secret": "…"}]')
+        return value
+
+    @model_validator(mode="after")
+    def _crm_complete(self) -> "Settings":
+        if self.crm == "hubspot" and not self.crm_url:
+            self.crm_url = "https://api.hubapi.com"
+        if self.crm == "json" and not self.crm_url:
+            raise ValueError("PARTNERBOT_CRM=json needs PARTNERBOT_CRM_URL")
+        if self.crm and not self.crm_token:
+            raise ValueError(f"PARTNERBOT_CRM={self.crm} needs PARTNERBOT_CRM_TOKEN")
+        return self
 
     @field_validator("digest_channel")
     @classmethod
@@ -161,10 +231,13 @@ def load_settings(**overrides: Any) -> Settings:
 
 def _describe(exc: ValidationError) -> str:
     error = exc.errors(include_url=False, include_input=False)[0]
-    field = str(error["loc"][0]) if error["loc"] else "settings"
-    alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
     message = error["msg"].removeprefix("Value error, ")
-    return f"setting {alias or field}: {message}"
+    if not error["loc"]:  # a rule across settings names them itself
+        return f"settings: {message}"
+    field = str(error["loc"][0])
+    alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"][1:])
+    return f"setting {alias or field}{where}: {message}"
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.views.messages import error_blocks
-from commands import add, ask, deal, help_, jobs_, list_, log, onboard, qbr, requests_, route, stage, status
+from commands import add, ask, deal, help_, jobs_, link, list_, log, onboard, qbr, requests_, route, stage, status
 from commands.kpi import Kpi, Target
 from commands.context import Caller, Context, Reply
 from commands.errors import UserError
@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRI
     "ask": ask,
     "requests": requests_,
     "route": route,
+    "link": link,
     "jobs": jobs_,
 }
 

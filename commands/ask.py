@@ -11,7 +11,7 @@ from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
 from commands.teams import routed_channel, team_name
-from storage import requests
+from storage import requests, webhooks
 from storage.db import unit_of_work
 from storage.models import HelpRequest, Partner
 
@@ -40,6 +40,8 @@ def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str
         origin_channel_id=ctx.caller.channel_id, due_on=due_on, now=ctx.now,
     )
     requests.log_step(session=ctx.session, request=request, summary=f"Asked {team}: {text}", author_id=ctx.caller.user_id, now=ctx.now)
+    webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="request.created", partner=partner,
+                  subject=webhooks.request_data(request), now=ctx.now)
     request_id = request.id
     # The request is committed before Slack is called: a refused post never loses it.
     return Reply(text="Sending…", after=lambda: post(ctx, request_id, channel))

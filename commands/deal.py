@@ -15,7 +15,7 @@ from commands.errors import UserError
 from commands.parser import Command, amount, choice, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import partners, record
+from storage import partners, record, webhooks
 from storage.db import unit_of_work
 from storage.models import DealRegistration, DealStatus, PartnerType
 from storage.names import clean, match_key
@@ -47,13 +47,15 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
     )
     currency = ctx.settings.currency
+    earlier = partners.get(session=ctx.session, partner_id=first.partner_id) if first else None
+    webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="deal.registered", partner=partner,
+                  subject=webhooks.deal_data(deal, earlier), now=ctx.now)
     if first is None:
         refresh_kpi(ctx.session, deal, ctx)
         return Reply(
             text=f"Deal #{deal.id} registered.",
             blocks=confirmation(f"Registered deal *#{deal.id}*: *{escape(customer)}* · {money(value, currency)} for *{escape(partner.name)}*."),
         )
-    earlier = partners.get(session=ctx.session, partner_id=first.partner_id)
     assert earlier is not None
     deal_id = deal.id
 
@@ -99,6 +101,8 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
         refresh_kpi(ctx.session, deal, ctx)
     partner, first = deal.partner, deal.conflict_with
     currency = ctx.settings.currency
+    webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=f"deal.{deal.status}", partner=partner,
+                  subject=webhooks.deal_data(deal, first), now=ctx.now)
 
     def tell() -> Reply:
         text, blocks = conflict_message(deal, partner, first or partner, currency=currency)

@@ -10,7 +10,7 @@ from commands.errors import UserError
 from commands.parser import Command, shown
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import record
+from storage import record, webhooks
 from storage.models import Partner, Stage
 
 USAGE = "onboard <partner> [done <step>]"
@@ -51,8 +51,14 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     done = record.steps_done(session=ctx.session, partner_id=partner.id)
     total = len(record.STEPS[partner.type])
     detail = f"{len(done)}/{total} steps done."
+    if len(done) == total:
+        hooks = ctx.settings.webhooks
+        webhooks.emit(session=ctx.session, hooks=hooks, event="onboarding.completed", partner=partner, subject={}, now=ctx.now)
     if len(done) == total and partner.stage in (Stage.PROSPECT, Stage.ONBOARDING):
+        previous = partner.stage
         partner.stage, partner.stage_changed_at = Stage.ACTIVE.value, ctx.now
         ctx.session.flush()
+        webhooks.emit(session=ctx.session, hooks=hooks, event="partner.stage_changed", partner=partner,
+                      subject={"stage": {"from": previous, "to": partner.stage}}, now=ctx.now)
         detail = f"Checklist complete: *{escape(partner.name)}* is now *active*. :tada:"
     return Reply(text=f"{label} done for {partner.name}.", blocks=confirmation(f"*{label}* done for *{escape(partner.name)}*.", detail=detail))

@@ -9,7 +9,7 @@ from commands import ask
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.teams import routing
-from storage import requests
+from storage import requests, webhooks
 from storage.db import unit_of_work
 from storage.models import HelpRequest, RequestStatus
 
@@ -39,6 +39,7 @@ def claim(ctx: Context, rid: int) -> Reply | None:
             return Reply(text="You already claimed it.", blocks=confirmation(f"You already claimed request *#{rid}*."))
         raise UserError(f"Request #{rid} is already claimed by {user(request.claimed_by or '')}.")
     requests.log_step(session=ctx.session, request=request, summary=f"{request.team.capitalize()} request #{rid} claimed", author_id=ctx.caller.user_id, now=ctx.now)
+    _emit(ctx, rid, "request.claimed")
     return Reply(text="", after=lambda: announce(ctx, rid, "claimed"))
 
 
@@ -49,7 +50,16 @@ def resolve(ctx: Context, rid: int, note: str | None) -> Reply | None:
         raise UserError(f"Request #{rid} was already resolved by {user(request.resolved_by or '')}.")
     summary = f"{request.team.capitalize()} request #{rid} resolved" + (f": {note}" if note else "")
     requests.log_step(session=ctx.session, request=request, summary=summary, author_id=ctx.caller.user_id, now=ctx.now)
+    _emit(ctx, rid, "request.resolved")
     return Reply(text="", after=lambda: announce(ctx, rid, "resolved"))
+
+
+def _emit(ctx: Context, rid: int, event: str) -> None:
+    request = requests.get(session=ctx.session, request_id=rid)
+    assert request is not None
+    ctx.session.refresh(request)
+    webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=event, partner=request.partner,
+                  subject=webhooks.request_data(request), now=ctx.now)
 
 
 def add_note(ctx: Context, rid: int, note: str) -> Reply | None:

@@ -9,6 +9,7 @@ from commands.errors import UserError
 from commands.parser import Command, choice
 from commands.refs import take_partner
 from commands.permissions import require_owner_or_admin
+from storage import webhooks
 from storage.models import Stage
 
 USAGE = "stage <partner> <prospect|onboarding|active|at-risk|churned>"
@@ -29,6 +30,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     partner.stage = stage
     partner.stage_changed_at = ctx.now
     ctx.session.flush()
+    webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="partner.stage_changed", partner=partner,
+                  subject={"stage": {"from": previous, "to": stage}}, now=ctx.now)
     return Reply(
         text=f"{partner.name}: {previous} → {stage}",
         blocks=confirmation(f"*{escape(partner.name)}*: {previous} → *{stage}*."),

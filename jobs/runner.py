@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from bot.settings import Settings
-from jobs import kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding
+from jobs import crm_sync, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
 from jobs.base import JobContext, JobResult, Notification
 from jobs.delivery import Sender, deliver, retry as retry_failed
 from storage import ledger
@@ -24,10 +24,26 @@ WEEKDAY = {"mon": "mon", "tue": "tue", "wed": "wed", "thu": "thu", "fri": "fri",
 @dataclass(frozen=True)
 class JobSpec:
     name: str
-    collect: Callable[[JobContext], list[Notification]] | None  # None: the retry job
+    # Either notifications to deliver effectively-once, or an action that does its own work.
+    collect: Callable[[JobContext], list[Notification]] | None
     cron: dict[str, Any]  # CronTrigger fields, in PARTNERBOT_TIMEZONE
     schedule: str  # for people
     misfire_grace_time: int  # seconds a late run may still start
+    action: Callable[..., None] | None = None
+
+
+def _retry(*, settings: Settings, slack, now: datetime, result: JobResult) -> None:
+    retry_failed(sender=Sender(slack), result=result, now=now)
+
+
+def _webhooks(*, settings: Settings, slack, now: datetime, result: JobResult) -> None:
+    webhook_delivery.deliver_due(settings=settings, now=now, result=result)
+
+
+def _crm(*, settings: Settings, slack, now: datetime, result: JobResult) -> None:
+    report = crm_sync.sync(settings=settings, now=now)
+    result.considered, result.sent = report.deals_seen, report.values_written
+    result.detail = report.summary()
 
 
 def specs(settings: Settings) -> list[JobSpec]:
@@ -39,8 +55,10 @@ def specs(settings: Settings) -> list[JobSpec]:
         JobSpec(request_escalations.JOB_ID, request_escalations.collect, {"minute": 5}, "hourly at :05", 3300),
         JobSpec(kpi_digest.JOB_ID, kpi_digest.collect, {"day_of_week": WEEKDAY[day], "hour": hour, "minute": minute},
                 f"weekly, {settings.digest_schedule}", 86_400),
-        JobSpec(retry.JOB_ID, None, {"minute": "*/15"}, "every 15 minutes", 600),
-    ]
+        JobSpec(retry.JOB_ID, None, {"minute": "*/15"}, "every 15 minutes", 600, action=_retry),
+    ] + ([JobSpec(webhook_delivery.JOB_ID, None, {"minute": "*"}, "every minute", 50, action=_webhooks)] if settings.webhooks else []) + (
+        [JobSpec(crm_sync.JOB_ID, None, {"hour": 6, "minute": 0}, "daily at 06:00", 6 * 3600, action=_crm)] if settings.crm else []
+    )
 
 
 def spec(settings: Settings, name: str) -> JobSpec:
@@ -67,10 +85,10 @@ def run_job(name: str, *, settings: Settings, slack, now: datetime | None = None
         run_id = ledger.start_run(session=session, job=name, as_of=now, now=datetime.now(timezone.utc))
     outcome = "failed"
     try:
-        sender = Sender(slack)
-        if job.collect is None:
-            retry_failed(sender=sender, result=result, now=now)
+        if job.action is not None:
+            job.action(settings=settings, slack=slack, now=now, result=result)
         else:
+            sender = Sender(slack)
             notifications, warnings = collect(job, settings=settings, now=now, user_tz=slack.user_tz)
             for warning in warnings:
                 log.warning("job=%s %s", name, warning)
@@ -91,6 +109,19 @@ def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_t
     from bot.console import render
 
     job = spec(settings, name)
+    if job.name == crm_sync.JOB_ID:
+        report = crm_sync.sync(settings=settings, now=now, dry_run=True)
+        print(report.render(), file=out)
+        return report.values_written
+    if job.name == webhook_delivery.JOB_ID:
+        from storage import webhooks
+
+        with unit_of_work() as session:
+            due = webhooks.due(session=session, now=now)
+        print(f"{name} as of {now.isoformat()}: {len(due)} event(s) due", file=out)
+        for row in due:
+            print(f"  {row.event_type} → {row.url} (attempt {row.attempts + 1})", file=out)
+        return len(due)
     if job.collect is None:
         with unit_of_work() as session:
             rows = ledger.retryable(session=session, now=now)

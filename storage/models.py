@@ -75,6 +75,8 @@ class Partner(Base):
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The last checklist change (None: no step done yet); stalled-onboarding reads it.
     onboarding_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Pinned CRM partner value (`/partner link`); wins over name matching.
+    crm_id: Mapped[str | None] = mapped_column(String(120))
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -304,3 +306,33 @@ class JobRun(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_job_runs_job_as_of", "job", "as_of"),)
+
+
+class WebhookOutbox(Base):
+    """An event for one subscriber, written in the same transaction as the change."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))  # the payload's `id`, fixed across attempts
+    event_type: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # the JSON sent, byte for byte, on every attempt
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_webhook_outbox_due", "status", "next_attempt_at"),)
+
+
+class Lock(Base):
+    """A named lock across processes (e.g. one CRM sync at a time)."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
