@@ -23,7 +23,7 @@ from bot.views.requests import ask_modal, note_modal, partner_options, resolve_m
 from commands import Caller, Reply, UserError, ask, deal, request_actions, status
 from commands import log as log_command
 from commands.context import Context
-from commands.parser import slack_to_text
+from commands.parser import slack_to_text, typed_text
 from commands.teams import routing
 from storage import partners, requests
 from storage.db import unit_of_work
@@ -131,7 +131,7 @@ def register(app: App, settings: Settings) -> None:
         _send(respond, act(body, lambda ctx: deal.decide(ctx, int(value) if value.isdigit() else 0, approve=approve)))
 
     def request_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = (view["state"]["values"].get("text", {}).get("value", {}).get("value") or "").strip()
+        text = typed_text(view["state"]["values"].get("text", {}).get("value", {}).get("value") or "")
         rid = view.get("private_metadata", "")
 
         def work(ctx: Context) -> Reply | None:
@@ -161,7 +161,7 @@ def register(app: App, settings: Settings) -> None:
         team_value = values["team"]["value"]
         team = (team_value.get("selected_option") or {}).get("value") or team_value.get("value") or ""
         picked = (values["partner"][Action.PARTNER_PICK].get("selected_option") or {}).get("value", "")
-        text = (values["text"]["value"].get("value") or "").strip()
+        text = typed_text(values["text"]["value"].get("value") or "")
         due = values.get("due", {}).get("value", {}).get("selected_date")
 
         def work(ctx: Context) -> Reply:
@@ -220,7 +220,7 @@ def register(app: App, settings: Settings) -> None:
                 ctx,
                 partner_id=(values["partner"][Action.PARTNER_PICK].get("selected_option") or {}).get("value", ""),
                 kind=(values["kind"]["value"].get("selected_option") or {}).get("value", ""),
-                summary=values["text"]["value"].get("value") or "",
+                summary=typed_text(values["text"]["value"].get("value") or ""),
                 day=values["date"]["value"].get("selected_date"),
                 dedupe_key=view.get("id") or body.get("trigger_id", ""),
                 source=source,

@@ -95,8 +95,18 @@ class Command:
         return slack_to_text(self.raw[self.tokens[index].start :]).strip()
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def typed_text(value: str) -> str:
+    """Text from a modal input, as stored: control characters dropped, trimmed."""
+    return _CONTROLS.sub("", value).strip()
+
+
 def tokenize(raw: str) -> Command:
-    """Split on whitespace; straight or curly double quotes group words."""
+    """Split on whitespace; straight or curly double quotes group words.
+    Control characters (NUL and friends) are dropped: no database stores them."""
+    raw = _CONTROLS.sub("", raw)
     if len(raw) > MAX_TEXT:
         raise UserError(f"That is {len(raw):,} characters; keep a command under {MAX_TEXT:,}.")
     tokens: list[Token] = []
