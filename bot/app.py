@@ -14,13 +14,13 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.dispatch import run, run_command
 from bot.settings import Settings
-from bot.slack import SlackMessenger
+from bot.slack import JobSlack
 from bot.views.ids import Action, Shortcut, View
 from bot.views.messages import error_blocks
 from bot.views.partners import log_modal, partner_card, partner_modal
 from bot.views.text import section
 from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
-from commands import Caller, Reply, UserError, ask, deal, request_actions, status
+from commands import Caller, Reply, UserError, ask, deal, error_reply, request_actions, status
 from commands import log as log_command
 from commands.context import Context
 from commands.parser import slack_to_text, typed_text
@@ -61,8 +61,7 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
     return app
 
 
-def allowed(settings: Settings, user_id: str | None) -> bool:
-    return bool(user_id) and (not settings.users or user_id in settings.users)
+GUESTS_REFUSED = "Guest accounts can't use partnerbot. Ask a full member of your workspace."
 
 
 def _caller(body: dict[str, Any]) -> Caller:
@@ -80,23 +79,35 @@ def _send(respond: Respond, reply: Reply | None) -> None:
 
 
 def register(app: App, settings: Settings) -> None:
-    slack = SlackMessenger(app.client)
+    slack = JobSlack(app.client, settings.zone)
+
+    def refusal(user_id: str | None) -> str | None:
+        """Why this person may not use the bot (decided from the user ID), or None."""
+        if not user_id or (settings.users and user_id not in settings.users):
+            return REFUSED
+        if slack.is_guest(user_id):
+            return GUESTS_REFUSED
+        return None
 
     def act(body: dict[str, Any], work, **kwargs: Any) -> Reply | None:
-        return run(work, caller=_caller(body), settings=settings, slack=slack, **kwargs)
+        caller = _caller(body)
+        if why := refusal(caller.user_id):
+            return error_reply(UserError(why))
+        return run(work, caller=caller, settings=settings, slack=slack, **kwargs)
 
     def partner_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        if not allowed(settings, command.get("user_id")):
-            ack(response_type="ephemeral", text=REFUSED)
-            return
         ack()
+        if why := refusal(command.get("user_id")):
+            respond(response_type="ephemeral", text=why, blocks=error_blocks(why))
+            return
         caller = Caller(command["user_id"], command.get("channel_id"), command.get("team_id"))
         reply = run_command(command.get("text") or "", caller=caller, settings=settings, slack=slack)
         respond(**reply.payload())
 
     def rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        if not allowed(settings, body["user"]["id"]):
+        if why := refusal(body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=why)
             return
         reply = run_command(action.get("value", ""), caller=_caller(body), settings=settings, slack=slack)
         if action["action_id"] == Action.SHARE:
@@ -108,8 +119,8 @@ def register(app: App, settings: Settings) -> None:
 
     def request_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        if not allowed(settings, body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=REFUSED)
+        if why := refusal(body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=why)
             return
         value, action_id = action.get("value", ""), action["action_id"]
         if action_id in (Action.REQUEST_NOTE, Action.REQUEST_RESOLVE):
@@ -191,7 +202,7 @@ def register(app: App, settings: Settings) -> None:
         ack(options=partner_options(found))
 
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home" or not allowed(settings, event.get("user")):
+        if event.get("tab") != "home" or refusal(event.get("user")):
             return
         user_id = event["user"]
         with unit_of_work() as session:

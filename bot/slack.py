@@ -75,7 +75,7 @@ class JobSlack(SlackMessenger):
     def __init__(self, client: WebClient, fallback_zone: ZoneInfo):
         super().__init__(client)
         self.fallback_zone = fallback_zone
-        self._zones: dict[str, tuple[ZoneInfo, float]] = {}
+        self._users: dict[str, tuple[dict[str, Any], float]] = {}
         self._lock = threading.Lock()
 
     def upload(self, channel: str, thread_ts: str | None, filename: str, title: str, content: bytes) -> Posted:
@@ -91,20 +91,29 @@ class JobSlack(SlackMessenger):
             return Posted(False, channel=channel, error="network_error")
         return Posted(True, channel=channel, ts=thread_ts)
 
-    def user_tz(self, user_id: str) -> ZoneInfo:
+    def user_info(self, user_id: str) -> dict[str, Any] | None:
+        """users.info, cached a day; None when Slack could not tell (not cached)."""
         now = time.monotonic()
         with self._lock:
-            cached = self._zones.get(user_id)
+            cached = self._users.get(user_id)
             if cached and now - cached[1] < self.TZ_TTL:
                 return cached[0]
         data, _ = self._call("users.info", user=user_id)
-        zone = self.fallback_zone
-        name = ((data or {}).get("user") or {}).get("tz")
+        info = (data or {}).get("user")
+        if info is not None:
+            with self._lock:
+                self._users[user_id] = (info, now)
+        return info
+
+    def user_tz(self, user_id: str) -> ZoneInfo:
+        name = (self.user_info(user_id) or {}).get("tz")
         if name:
             try:
-                zone = ZoneInfo(name)
+                return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-        with self._lock:
-            self._zones[user_id] = (zone, now)
-        return zone
+        return self.fallback_zone
+
+    def is_guest(self, user_id: str) -> bool:
+        info = self.user_info(user_id) or {}
+        return bool(info.get("is_restricted") or info.get("is_ultra_restricted"))

@@ -160,3 +160,19 @@ def test_app_home_publishes_portfolio(slack_app):
 def test_unknown_subcommand_suggests(slack_app):
     body = texts(slack_app.command("stauts acme")["blocks"])
     assert "Did you mean `status`" in body
+
+
+def test_guests_are_refused_and_nothing_is_written(slack_app):
+    slack_app.fake.add_user("UGUEST1", is_restricted=True)
+    reply = slack_app.command("add Acme type:channel", user="UGUEST1")
+    assert "Guest accounts can't use partnerbot" in texts(reply["blocks"])
+    assert count(Partner) == 0
+
+
+def test_users_setting_limits_who_may_use_the_bot(fake_slack, database_url):
+    from tests.conftest import make_settings, serve
+
+    with serve(make_settings(DATABASE_URL=database_url, PARTNERBOT_USERS="UALLOWED1"), fake_slack) as app:
+        assert "limited to a list of people" in texts(app.command("add Acme type:channel", user="UOTHER1")["blocks"])
+        assert count(Partner) == 0
+        assert "Added *Acme*" in texts(app.command("add Acme type:channel", user="UALLOWED1")["blocks"])
