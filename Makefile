@@ -24,3 +24,9 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+scale-demo: $(STAMP)
+	$(BIN)/python bench/scale_demo.py

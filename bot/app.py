@@ -163,7 +163,7 @@ def register(app: App, settings: Settings) -> None:
     def ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         opened = client.views_open(trigger_id=body["trigger_id"], view=ask_modal())
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             teams = list(requests.routes(session=session, defaults=settings.routes))
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=ask_modal(teams))
 
@@ -197,7 +197,7 @@ def register(app: App, settings: Settings) -> None:
 
     def partner_suggestions(ack: Ack, payload: dict[str, Any]) -> None:
         query = name_key(payload.get("value", ""))
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             found = [(p.id, p.name) for p in partners.by_prefix(session=session, prefix=query, limit=50)] if query else []
         ack(options=partner_options(found))
 
@@ -205,7 +205,7 @@ def register(app: App, settings: Settings) -> None:
         if event.get("tab") != "home" or refusal(event.get("user")):
             return
         user_id = event["user"]
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             view = status.home(session, user_id=user_id, now=datetime.now(timezone.utc), settings=settings)
         client.views_publish(user_id=user_id, view=view)
 
@@ -247,7 +247,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         opened = client.views_open(trigger_id=body["trigger_id"], view=partner_modal([section("Loading…")], "Partner"))
         now = datetime.now(timezone.utc)
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             partner = partners.get(session=session, partner_id=int(action.get("value") or 0))
             if partner is None:
                 view = partner_modal([section("That partner no longer exists.")], "Partner")

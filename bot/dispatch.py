@@ -20,6 +20,7 @@ def run(
     slack: Messenger,
     now: datetime | None = None,
     follow_up: bool = True,
+    read_only: bool = False,
 ) -> Reply | None:
     """`work` in a unit of work, then its Slack follow-up once committed.
 
@@ -28,7 +29,7 @@ def run(
     With `follow_up=False` the caller runs `reply.after` itself (after an ack).
     """
     try:
-        with unit_of_work() as session:
+        with unit_of_work(read_only=read_only) as session:
             reply = work(Context(session, caller, settings, now or datetime.now(timezone.utc), slack))
         if settings.webhooks:
             webhook_delivery.kick(settings)
@@ -39,7 +40,12 @@ def run(
         return error_reply(error)
 
 
+READ_ONLY_COMMANDS = frozenset({"", "help", "status", "list", "requests", "jobs"})
+
+
 def run_command(text: str, *, caller: Caller, settings: Settings, slack: Messenger, now: datetime | None = None) -> Reply:
-    reply = run(lambda ctx: handle(text, ctx), caller=caller, settings=settings, slack=slack, now=now)
+    first = text.split(None, 1)[0].casefold() if text.strip() else ""
+    reply = run(lambda ctx: handle(text, ctx), caller=caller, settings=settings, slack=slack, now=now,
+                read_only=first in READ_ONLY_COMMANDS)
     assert reply is not None
     return reply

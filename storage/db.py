@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "partnerbot_read_only"
 
 _lock = threading.Lock()
 _engine: Engine | None = None
@@ -43,7 +44,9 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers use a deferred BEGIN: with WAL they never wait for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -71,11 +74,18 @@ def engine() -> Engine:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """The one session scope: commit on success, roll back on any error."""
+def unit_of_work(*, read_only: bool = False) -> Iterator[Session]:
+    """The one session scope: commit on success, roll back on any error.
+
+    `read_only` units (a status card, a list) start a deferred transaction on
+    SQLite, so they never queue behind writers; others take the write lock at
+    BEGIN (BEGIN IMMEDIATE), so a read never has to upgrade into a write.
+    """
     engine()
     assert _sessions is not None
     session = _sessions()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
         session.commit()
