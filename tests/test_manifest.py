@@ -8,7 +8,13 @@ from jsonschema import Draft7Validator
 
 from bot.manifest import dump_manifest, http_manifest, load_manifest
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "slack-specs" / "manifest" / "manifest.schema.1.0.0.json"
+import os
+
+# Slack's schema lives beside the project (../shared/slack-specs), not in it; a
+# clone elsewhere on this machine finds it at /work/shared or via PARTNERBOT_SLACK_SPECS.
+_CANDIDATES = [Path(os.environ["PARTNERBOT_SLACK_SPECS"])] if os.environ.get("PARTNERBOT_SLACK_SPECS") else []
+_CANDIDATES += [Path(__file__).resolve().parents[2] / "shared" / "slack-specs", Path("/work/shared/slack-specs")]
+SPECS = next((c for c in _CANDIDATES if c.exists()), _CANDIDATES[0]) / "manifest" / "manifest.schema.1.0.0.json"
 SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write",
           "channels:join", "channels:read", "groups:read"]
 
