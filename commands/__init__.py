@@ -7,6 +7,7 @@ from typing import Any
 from bot.views.messages import error_blocks
 from commands import add, ask, deal, help_, jobs_, link, list_, log, onboard, qbr, requests_, route, stage, status
 from commands.kpi import Kpi, Target
+from commands.manage import Archive, Channel, Owner, Reassign, Rename
 from commands.context import Caller, Context, Reply
 from commands.errors import UserError
 from commands.parser import choice, tokenize
@@ -26,6 +27,11 @@ SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRI
     "ask": ask,
     "requests": requests_,
     "route": route,
+    "owner": Owner,
+    "rename": Rename,
+    "archive": Archive,
+    "channel": Channel,
+    "reassign": Reassign,
     "link": link,
     "jobs": jobs_,
 }

@@ -23,8 +23,12 @@ DESCRIPTION = "a partner's card; without a name, your portfolio (worst health fi
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if index >= len(cmd.tokens):
-        return portfolio_reply(ctx)
-    partner, after = take_partner(cmd, index, session=ctx.session, usage=USAGE)
+        linked = partners.in_channel(session=ctx.session, channel_id=ctx.caller.channel_id) if ctx.caller.channel_id else None
+        if linked is None:
+            return portfolio_reply(ctx)
+        partner, after = linked, index
+    else:
+        partner, after = take_partner(cmd, index, session=ctx.session, usage=USAGE)
     if after < len(cmd.tokens):
         raise UserError("`status` takes one partner name; put names with spaces in quotes.", usage=USAGE)
     data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)

@@ -77,6 +77,10 @@ class Partner(Base):
     onboarding_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Pinned CRM partner value (`/partner link`); wins over name matching.
     crm_id: Mapped[str | None] = mapped_column(String(120))
+    # Archived partners are hidden from lists, App Home and jobs, and kept in exports.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The partner's own Slack channel (`/partner channel`): `status` typed there means this partner.
+    slack_channel_id: Mapped[str | None] = mapped_column(String(32))
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -85,6 +89,7 @@ class Partner(Base):
         Index("ix_partners_owner_stage", "owner_id", "stage"),
         Index("ix_partners_type", "type"),
         Index("ix_partners_stage", "stage"),
+        Index("ix_partners_slack_channel", "slack_channel_id"),
     )
 
 

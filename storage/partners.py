@@ -140,7 +140,7 @@ def rows(
         select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
     )
     last_qbr = select(func.max(Qbr.held_on)).where(Qbr.partner_id == Partner.id).scalar_subquery()
-    query = select(Partner, last_touch, count, last_qbr)
+    query = select(Partner, last_touch, count, last_qbr).where(Partner.archived_at.is_(None))
     if owner_id:
         query = query.where(Partner.owner_id == owner_id)
     if type:
@@ -167,4 +167,8 @@ def activity(*, session: Session, start: datetime, end: datetime) -> dict[str, i
 
 
 def at_risk(*, session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).where(Partner.stage == "at-risk").order_by(Partner.name_key)))
+    return list(session.scalars(select(Partner).where(Partner.stage == "at-risk", Partner.archived_at.is_(None)).order_by(Partner.name_key)))
+
+
+def in_channel(*, session: Session, channel_id: str) -> Partner | None:
+    return session.scalar(select(Partner).where(Partner.slack_channel_id == channel_id).limit(1))

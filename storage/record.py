@@ -273,7 +273,8 @@ def upcoming_qbrs(*, session: Session, start: date, end: date, owner_id: str | N
             select(Qbr, Partner)
             .join(Partner, Partner.id == Qbr.partner_id)
             .where(Qbr.held_on.is_(None), Qbr.scheduled_for >= start, Qbr.scheduled_for <= end,
-                   Partner.stage.not_in(["churned"]), *([Partner.owner_id == owner_id] if owner_id else []))
+                   Partner.stage.not_in(["churned"]), Partner.archived_at.is_(None),
+                   *([Partner.owner_id == owner_id] if owner_id else []))
             .order_by(Qbr.scheduled_for, Partner.name_key)
         )
     ]
@@ -293,6 +294,7 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
         .outerjoin(last_held, last_held.c.partner_id == Partner.id)
         .where(
             Partner.stage.in_(["active", "at-risk"]),
+            Partner.archived_at.is_(None),
             Partner.created_at < created_before,
             (last_held.c.held.is_(None)) | (last_held.c.held < held_before),
             Partner.id.not_in(scheduled),
@@ -305,7 +307,8 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
 def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | None = None) -> list[tuple[Partner, set[str]]]:
     """Partners in onboarding whose checklist has not moved since `since`, with their done steps."""
     last_change = func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
-    stalled = [Partner.stage == "onboarding", last_change <= since, *([Partner.owner_id == owner_id] if owner_id else [])]
+    stalled = [Partner.stage == "onboarding", last_change <= since, Partner.archived_at.is_(None),
+               *([Partner.owner_id == owner_id] if owner_id else [])]
     found = list(session.scalars(select(Partner).where(*stalled).order_by(last_change, Partner.name_key)))
     done: dict[int, set[str]] = {p.id: set() for p in found}
     if found:

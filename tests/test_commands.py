@@ -176,3 +176,22 @@ def test_users_setting_limits_who_may_use_the_bot(fake_slack, database_url):
         assert "limited to a list of people" in texts(app.command("add Acme type:channel", user="UOTHER1")["blocks"])
         assert count(Partner) == 0
         assert "Added *Acme*" in texts(app.command("add Acme type:channel", user="UALLOWED1")["blocks"])
+
+
+def test_owner_rename_archive_channel_and_reassign(slack_app):
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    slack_app.command("add Globex type:channel", user="UOWNER1")
+    assert "Only Acme's owner" in texts(slack_app.command("owner acme <@UOTHER2|o>", user="USTRANGER")["blocks"])
+    assert "now owned by <@UOTHER2>" in texts(slack_app.command("owner acme <@UOTHER2|o>", user="UOWNER1")["blocks"])
+    assert "*Acme* is now *Acme Worldwide*" in texts(slack_app.command('rename acme "Acme Worldwide"', user="UOTHER2")["blocks"])
+    assert "already called" in texts(slack_app.command("rename acme globex", user="UOTHER2")["blocks"])
+    assert "linked to <#C0ACME>" in texts(slack_app.command("channel acme <#C0ACME|acme-shared>", user="UOTHER2")["blocks"])
+    in_channel = slack_app.command("status", user="UOTHER2", channel="C0ACME")
+    assert in_channel["blocks"][0]["text"]["text"] == "Acme Worldwide"
+    assert "Only admins can reassign" in texts(slack_app.command("reassign <@UOWNER1> <@UNEW1>", user="UOWNER1")["blocks"])
+    assert "Moved *1* partners" in texts(slack_app.command("reassign <@UOWNER1> <@UNEW1>", user="UADMIN1")["blocks"])
+    assert "Archived *Globex*" in texts(slack_app.command("archive globex", user="UNEW1")["blocks"])
+    listing = texts(slack_app.command("list")["blocks"])
+    assert "Globex" not in listing and "Acme Worldwide" in listing
+    with unit_of_work() as s:
+        assert {p.name: p.owner_id for p in s.scalars(select(Partner))} == {"Acme Worldwide": "UOTHER2", "Globex": "UNEW1"}

@@ -1,0 +1,114 @@
+"""Looking after partners: `owner`, `rename`, `archive`, `channel` (owner or admin)
+and `reassign` (admins: hand over a departing colleague's partners)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot.views.messages import confirmation
+from bot.views.text import escape, user
+from commands.add import validate_name
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command, channel_ref, user_ref
+from commands.permissions import require_admin, require_owner_or_admin
+from commands.refs import take_partner
+from storage.models import Partner
+from storage.names import name_key
+
+
+def _one_more(cmd: Command, index: int, usage: str, what: str):
+    if index >= len(cmd.tokens):
+        raise UserError(f"Give the {what}.", usage=usage)
+    if index + 1 < len(cmd.tokens):
+        raise UserError(f"Give just the {what} after the partner.", usage=usage)
+    return cmd.tokens[index]
+
+
+class Owner:
+    USAGE = "owner <partner> <@user>"
+    DESCRIPTION = "hand a partner to another owner (owner or admin)"
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        partner, index = take_partner(cmd, index, session=ctx.session, usage=Owner.USAGE)
+        new_owner = user_ref(_one_more(cmd, index, Owner.USAGE, "new owner"), "new owner")
+        require_owner_or_admin(partner, ctx, "change its owner")
+        previous, partner.owner_id = partner.owner_id, new_owner
+        ctx.session.flush()
+        return Reply(text=f"{partner.name} is now owned by {new_owner}.",
+                     blocks=confirmation(f"*{escape(partner.name)}* is now owned by {user(new_owner)} (was {user(previous)})."))
+
+
+class Rename:
+    USAGE = "rename <partner> <new name>"
+    DESCRIPTION = "rename a partner (owner or admin)"
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        from commands import SUBCOMMANDS
+
+        partner, index = take_partner(cmd, index, session=ctx.session, usage=Rename.USAGE)
+        new_name = validate_name(cmd.rest(index).strip('"“”'), reserved=set(SUBCOMMANDS))
+        require_owner_or_admin(partner, ctx, "rename it")
+        previous = partner.name
+        try:
+            with ctx.session.begin_nested():
+                partner.name, partner.name_key = new_name, name_key(new_name)
+                ctx.session.flush()
+        except IntegrityError:
+            raise UserError(f"Another partner is already called *{escape(new_name)}*.", usage=Rename.USAGE) from None
+        return Reply(text=f"{previous} is now {new_name}.", blocks=confirmation(f"*{escape(previous)}* is now *{escape(new_name)}*."))
+
+
+class Archive:
+    USAGE = "archive <partner>"
+    DESCRIPTION = "hide a partner from lists, App Home and jobs; kept in exports (owner or admin)"
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        partner, index = take_partner(cmd, index, session=ctx.session, usage=Archive.USAGE)
+        if index < len(cmd.tokens):
+            raise UserError("`archive` takes one partner name.", usage=Archive.USAGE)
+        require_owner_or_admin(partner, ctx, "archive it")
+        if partner.archived_at is not None:
+            return Reply(text="Already archived.", blocks=confirmation(f"*{escape(partner.name)}* was already archived."))
+        partner.archived_at = ctx.now
+        ctx.session.flush()
+        return Reply(text=f"{partner.name} archived.", blocks=confirmation(
+            f"Archived *{escape(partner.name)}*: hidden from lists, App Home and scheduled posts, kept in exports."))
+
+
+class Channel:
+    USAGE = "channel <partner> <#channel>"
+    DESCRIPTION = "link the partner's Slack channel: `status` typed there shows this partner"
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        partner, index = take_partner(cmd, index, session=ctx.session, usage=Channel.USAGE)
+        channel = channel_ref(_one_more(cmd, index, Channel.USAGE, "channel"))
+        require_owner_or_admin(partner, ctx, "link its channel")
+        partner.slack_channel_id = channel
+        ctx.session.flush()
+        return Reply(text=f"{partner.name} linked to a channel.", blocks=confirmation(
+            f"*{escape(partner.name)}* is linked to <#{channel}>: `/partner status` there shows it."))
+
+
+class Reassign:
+    USAGE = "reassign <@from> <@to>"
+    DESCRIPTION = "admins: hand all of a departing colleague's partners to someone else"
+
+    @staticmethod
+    def run(cmd: Command, index: int, ctx: Context) -> Reply:
+        tokens = cmd.tokens[index:]
+        if len(tokens) != 2:
+            raise UserError("Give the person leaving and the new owner, both picked with @.", usage=Reassign.USAGE)
+        old, new = user_ref(tokens[0], "person leaving"), user_ref(tokens[1], "new owner")
+        require_admin(ctx, "reassign partners")
+        if old == new:
+            raise UserError("That is the same person twice.", usage=Reassign.USAGE)
+        moved = ctx.session.execute(update(Partner).where(Partner.owner_id == old).values(owner_id=new)).rowcount
+        if not moved:
+            raise UserError(f"{user(old)} owns no partners; nothing was changed.")
+        return Reply(text=f"Moved {moved} partners.", blocks=confirmation(f"Moved *{moved:,}* partners from {user(old)} to {user(new)}."))
