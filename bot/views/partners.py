@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.views.ids import Action, View
 from bot.views.text import (
+    partner_picker,
     MAX_BLOCKS,
     ago,
     button,
@@ -292,17 +293,7 @@ def log_modal(*, summary: str = "", metadata: str = "", today: str | None = None
         "submit": {"type": "plain_text", "text": "Log"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {
-                "type": "input",
-                "block_id": "partner",
-                "label": {"type": "plain_text", "text": "Partner"},
-                "element": {
-                    "type": "external_select",
-                    "action_id": Action.PARTNER_PICK,
-                    "min_query_length": 1,
-                    "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
-                },
-            },
+            partner_picker(),
             {
                 "type": "input",
                 "block_id": "kind",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.views.ids import Action, View
-from bot.views.text import MAX_BLOCKS, ago, button, context, cut, escape, lines_section, more, section, user
+from bot.views.text import partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, more, section, user
 from storage.models import HelpRequest, Partner, RequestStatus
 
 STATUS_EMOJI = {"open": ":large_orange_circle:", "claimed": ":large_blue_circle:", "resolved": ":white_check_mark:"}
@@ -136,17 +136,7 @@ def ask_modal(teams: list[str] | None = None) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "input", "block_id": "team", "label": {"type": "plain_text", "text": "Team"}, "element": team_element},
-            {
-                "type": "input",
-                "block_id": "partner",
-                "label": {"type": "plain_text", "text": "Partner"},
-                "element": {
-                    "type": "external_select",
-                    "action_id": Action.PARTNER_PICK,
-                    "min_query_length": 1,
-                    "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
-                },
-            },
+            partner_picker(),
             {
                 "type": "input",
                 "block_id": "text",

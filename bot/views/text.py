@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.views.ids import Action
+
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
@@ -99,3 +101,18 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 def day(value: datetime, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def partner_picker() -> dict[str, Any]:
+    """The modal input that searches partners as you type (options from the bot)."""
+    return {
+        "type": "input",
+        "block_id": "partner",
+        "label": {"type": "plain_text", "text": "Partner"},
+        "element": {
+            "type": "external_select",
+            "action_id": Action.PARTNER_PICK,
+            "min_query_length": 1,
+            "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
+        },
+    }
