@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from bot.views.messages import confirmation
 from bot.views.text import cut, escape
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, shown
+from commands.parser import Command, shown, take_date
 from commands.refs import take_partner
 from storage import partners
 from storage.models import InteractionKind
+from storage.periods import local_today
 
-USAGE = "log <partner> <call|meeting|email|note|training|demo> <summary>"
+USAGE = "log <partner> <call|meeting|email|note|training|demo> <summary> [next:<date>]"
+NEXT_OPTION = re.compile(r"(?<!\S)next:\S+")
 DESCRIPTION = "record a call, meeting, email, training, demo or note"
 KINDS = [k.value for k in InteractionKind]
 MAX_SUMMARY = 3000
@@ -33,12 +36,19 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
                 raise UserError(
                     f"{shown(word)} is not a kind of interaction. Did you mean `{near[0]}`?", usage=USAGE
                 )
-    summary = cmd.rest(index)
+    follow_up = None
+    for token in cmd.tokens[index:]:
+        pair = token.key_value()
+        if pair and pair[0] == "next":
+            follow_up, _ = take_date([pair[1]], 0, today=local_today(ctx.now, ctx.settings.zone))
+            if follow_up < local_today(ctx.now, ctx.settings.zone):
+                raise UserError("The follow-up date `next:` is in the past.", usage=USAGE)
+    summary = NEXT_OPTION.sub(" ", cmd.rest(index)).strip()
     if not summary:
         raise UserError(f"Say what happened, e.g. `/partner log {escape(partner.name)} call discussed Q3 plan`.", usage=USAGE)
     if len(summary) > MAX_SUMMARY:
         raise UserError(f"Keep the summary under {MAX_SUMMARY:,} characters.", usage=USAGE)
-    partners.add_interaction(
+    interaction = partners.add_interaction(
         session=ctx.session,
         partner=partner,
         kind=kind,
@@ -47,7 +57,10 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         channel_id=ctx.caller.channel_id,
         now=ctx.now,
     )
+    interaction.follow_up_on = follow_up
     note = " (no kind given, so logged as a note)" if defaulted else ""
+    if follow_up:
+        note += f"; the owner gets a reminder on {follow_up:%a %Y-%m-%d}"
     return Reply(
         text=f"Logged a {kind} with {partner.name}.",
         blocks=confirmation(f"Logged a *{kind}* with *{escape(partner.name)}*{note}.", detail=escape(cut(summary, 500))),

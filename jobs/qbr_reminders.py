@@ -1,11 +1,12 @@
 """`qbr-reminders` (hourly at :00): the owner's DM before a QBR, in the owner's
-morning; partners overdue for a QBR, grouped, to the digest channel once a week."""
+morning; follow-ups set with `log … next:<date>` on their day; partners overdue
+for a QBR, grouped, to the digest channel once a week."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.views.jobs import overdue_qbrs, qbr_reminder_dm
+from bot.views.jobs import follow_up_dm, overdue_qbrs, qbr_reminder_dm
 from jobs.base import JobContext, Notification
 from storage import record
 from storage.periods import iso_week, local_today
@@ -26,6 +27,12 @@ def collect(ctx: JobContext) -> list[Notification]:
         if 0 <= days <= s.qbr_remind_days and local.hour >= MORNING_HOUR:
             text, blocks = qbr_reminder_dm(qbr, partner, days=days)
             out.append(Notification(JOB_ID, f"qbr:{qbr.id}", "reminder", partner.owner_id, text, blocks))
+    # Follow-ups set with `log … next:<date>`: the owner's DM on that day, in their morning.
+    for interaction, partner in record.follow_ups(session=ctx.session, start=team_today - timedelta(days=1), end=team_today + timedelta(days=1)):
+        local = ctx.now.astimezone(ctx.user_tz(partner.owner_id))
+        if interaction.follow_up_on == local.date() and local.hour >= MORNING_HOUR:
+            text, blocks = follow_up_dm(interaction, partner)
+            out.append(Notification(JOB_ID, f"follow-up:{interaction.id}", interaction.follow_up_on.isoformat(), partner.owner_id, text, blocks))
     if ctx.now.astimezone(s.zone).hour >= MORNING_HOUR:
         overdue = record.overdue_for_qbr(
             session=ctx.session,

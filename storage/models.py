@@ -106,6 +106,8 @@ class Interaction(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="SET NULL"))
     # Set for interactions from a modal (its view ID): a submission Slack delivers twice is stored once.
     dedupe_key: Mapped[str | None] = mapped_column(String(64))
+    # `log … next:<date>`: the partner's owner gets a DM that day.
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partner: Mapped[Partner] = relationship(back_populates="interactions")
@@ -113,6 +115,7 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_partner_occurred", "partner_id", "occurred_at"),
         UniqueConstraint("dedupe_key", name="uq_interactions_dedupe_key"),
+        Index("ix_interactions_follow_up", "follow_up_on"),
     )
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
+from storage.models import DealRegistration, DealStatus, Interaction, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
 
 # Onboarding checklists by partner type: (key, label).
 STEPS: dict[str, list[tuple[str, str]]] = {
@@ -372,3 +372,16 @@ def target_totals(*, session: Session, quarter: str, months: list[str]) -> dict[
         select(KpiTarget.metric, func.sum(KpiTarget.value)).where(KpiTarget.period.in_([quarter, *months])).group_by(KpiTarget.metric)
     ).all()
     return {metric: value for metric, value in rows}
+
+
+def follow_ups(*, session: Session, start: date, end: date) -> list[tuple[Interaction, Partner]]:
+    """Interactions whose follow-up date falls in [start, end], with their partner."""
+    return [
+        (interaction, partner)
+        for interaction, partner in session.execute(
+            select(Interaction, Partner)
+            .join(Partner, Partner.id == Interaction.partner_id)
+            .where(Interaction.follow_up_on >= start, Interaction.follow_up_on <= end, Partner.archived_at.is_(None))
+            .order_by(Interaction.follow_up_on, Interaction.id)
+        )
+    ]

@@ -288,3 +288,26 @@ def test_hourly_schedule_across_dst_neither_skips_nor_doubles():
         cursor = trigger.get_next_fire_time(cursor, cursor.astimezone(UTC) + timedelta(seconds=1))
     assert len(fires) == 25 and len(set(fires)) == 25  # the fall-back day has 25 hours: one run each, none doubled
     assert latest_fire_time(trigger, since=datetime(2026, 10, 25, 0, 0, tzinfo=UTC), now=datetime(2026, 10, 25, 1, 30, tzinfo=UTC)) == datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+
+
+def test_log_next_sets_a_follow_up_dm_on_that_day(job_settings, slack, fake_slack):
+    from bot.dispatch import run_command
+    from commands import Caller
+    from tests.test_trust import Quiet
+
+    add_partner("Acme")
+    reply = run_command("log acme call talked pricing next:2026-11-27", caller=Caller("UOWNER1"), settings=job_settings,
+                        slack=Quiet(), now=NOW)
+    assert "the owner gets a reminder on Fri 2026-11-27" in texts(reply.blocks)
+    with unit_of_work() as s:
+        from storage.models import Interaction
+
+        assert s.scalar(select(Interaction.summary)) == "talked pricing"
+    assert "in the past" in texts(run_command("log acme call x next:2020-01-01", caller=Caller("UOWNER1"), settings=job_settings,
+                                              slack=Quiet(), now=NOW).blocks)
+    fake_slack.add_user("UOWNER1", tz="UTC")
+    assert run_job("qbr-reminders", settings=job_settings, slack=slack, now=datetime(2026, 11, 26, 9, tzinfo=UTC)).sent == 1  # overdue list only
+    run_job("qbr-reminders", settings=job_settings, slack=slack, now=datetime(2026, 11, 27, 9, tzinfo=UTC))
+    run_job("qbr-reminders", settings=job_settings, slack=slack, now=datetime(2026, 11, 27, 10, tzinfo=UTC))
+    dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "UOWNER1"]
+    assert len(dms) == 1 and "Follow up with *Acme* today" in texts(dms[0].args["blocks"])

@@ -28,6 +28,12 @@ def qbr_reminder_dm(qbr: Qbr, partner: Partner, *, days: int) -> tuple[str, list
     return escape(f"QBR with {partner.name} {when}"), blocks
 
 
+def follow_up_dm(interaction, partner: Partner) -> tuple[str, list[dict[str, Any]]]:
+    logged = interaction.occurred_at.strftime("%Y-%m-%d")
+    text = f"Follow up with {_partner(partner)} today: you noted on {logged}: “{escape(interaction.summary[:500])}”"
+    return escape(f"Follow up with {partner.name} today"), [section(f":bell: {text}")]
+
+
 def overdue_qbrs(rows: list[tuple[Partner, date | None]], *, interval: int) -> tuple[str, list[dict[str, Any]]]:
     lines = [f":hourglass: *{len(rows):,} partners have had no QBR in {interval} days*"]
     for partner, held in rows[:LIST_LIMIT]:
