@@ -8,8 +8,9 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.dispatch import run, run_command
@@ -32,6 +33,7 @@ from storage.names import name_key
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
+FORM_FAILED = "Slack did not open the form in time. Click the button again."
 REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
 
 
@@ -127,7 +129,11 @@ def register(app: App, settings: Settings) -> None:
             # views.open first: the trigger_id expires 3 seconds after the click.
             rid = int(value) if value.isdigit() else 0
             modal = note_modal(rid) if action_id == Action.REQUEST_NOTE else resolve_modal(rid)
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=modal)
+            except SlackApiError as error:
+                log.warning("views.open failed: %s", error.response.get("error"))
+                respond(response_type="ephemeral", replace_original=False, text=FORM_FAILED)
             return
         flows = {
             Action.REQUEST_CLAIM: lambda ctx: request_actions.claim(ctx, request_actions.request_id(value)),
@@ -264,6 +270,14 @@ def register(app: App, settings: Settings) -> None:
             except Exception:  # telling the user failed too; the cause is logged above
                 logger.warning("could not tell the user about the failure")
 
+    def skip_event_retries(body: dict[str, Any], request, next) -> Any:
+        # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); the
+        # first delivery was handled, and Bolt itself does not de-duplicate.
+        if body.get("type") == "event_callback" and request.headers.get("x-slack-retry-num"):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    app.middleware(skip_event_retries)
     app.command("/partner")(partner_command)
     app.action(Action.SHARE)(rerun)
     app.action(Action.PAGE)(rerun)

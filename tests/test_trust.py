@@ -243,3 +243,60 @@ def test_concurrent_add_of_same_name_has_one_winner(settings):
         t.join()
     assert sum("Added" in r.text for r in replies) == 1
     assert all("Added" in r.text or "already exists" in r.text or "just added" in r.text for r in replies)
+
+
+def test_redelivered_event_has_one_effect(slack_app):
+    event = {"type": "app_home_opened", "user": "UOWNER1", "channel": "D1", "tab": "home", "event_ts": "1.0"}
+    assert slack_app.event(event).status_code == 200
+    slack_app.fake.wait_for("views.publish")
+    assert slack_app.event(event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    import time
+
+    time.sleep(0.3)
+    assert len(slack_app.fake.calls_to("views.publish")) == 1
+
+
+def test_same_block_action_twice_claims_once(slack_app):
+    from bot.views.ids import Action
+    from storage.models import HelpRequest
+
+    slack_app.command("add Acme type:channel")
+    slack_app.fake.add_channel("C0LEGAL", name="legal")
+    slack_app.command("route legal <#C0LEGAL|legal>", user="UADMIN1")
+    slack_app.command("ask legal acme review please", user="UREQ1")
+    slack_app.fake.wait_for("chat.postMessage")
+    _, first = slack_app.action(Action.REQUEST_CLAIM, "1", user="ULAWYER")
+    _, second = slack_app.action(Action.REQUEST_CLAIM, "1", user="ULAWYER")
+    assert "You already claimed request" in texts(slack_app.reply_to(second)["blocks"])
+    assert len(slack_app.fake.wait_for("chat.update")) == 1
+    with unit_of_work() as s:
+        assert s.scalar(select(HelpRequest.claimed_by)) == "ULAWYER"
+
+
+def test_expired_trigger_tells_the_user_to_click_again(slack_app):
+    from bot.views.ids import Action
+
+    slack_app.fake.fail_next("views.open", "expired_trigger_id")
+    _, url = slack_app.action(Action.REQUEST_NOTE, "1")
+    assert slack_app.reply_to(url)["text"] == "Slack did not open the form in time. Click the button again."
+
+
+def test_twenty_concurrent_commands_are_all_acked_fast(slack_app):
+    import time
+
+    slack_app.command("add Acme type:channel")
+    results = []
+
+    def send():
+        started = time.perf_counter()
+        response, url = slack_app.slash("status acme")
+        results.append((response.status_code, time.perf_counter() - started, url))
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(status == 200 and seconds < 1.0 for status, seconds, _ in results), results
+    for _, _, url in results:
+        assert slack_app.reply_to(url)["blocks"][0]["text"]["text"] == "Acme"
