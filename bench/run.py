@@ -205,6 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=320)
+    parser.add_argument("--workers", type=int, default=1, help="partnerbot serve --workers")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="partnerbot-bench-"))
     db_url = f"sqlite:///{work}/bench.db"
@@ -241,7 +242,7 @@ def main() -> int:
            "SLACK_SIGNING_SECRET": SECRET}
     results: dict[str, dict] = {}
     port = free_port()
-    with process(PARTNERBOT + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"], env) as proc:
+    with process(PARTNERBOT + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler", "--workers", str(args.workers)], env) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base + "/healthz")
         load(base, receiver, status_texts, user="U0DEMO1", concurrency=4, total=40, reply_in_ack=False)  # warm-up
@@ -267,7 +268,7 @@ def main() -> int:
     cores = os.cpu_count()
     ratio = results["status <partner> c=16"]["rps"] / results["bare Bolt app c=16"]["rps"]
 
-    lines = [f"# partnerbot benchmark ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {cores} cores, SQLite, {args.partners:,} partners)", "",
+    lines = [f"# partnerbot benchmark ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {cores} cores, SQLite, {args.partners:,} partners, serve --workers {args.workers})", "",
              "| load | requests | p50 ms | p99 ms | req/s | errors |", "|---|---|---|---|---|---|"]
     for name, r in results.items():
         lines.append(f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:.1f} | {r['errors']} |")

@@ -125,6 +125,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     setup_logging(settings)
     _prepare(settings)
+    if args.workers > 1:
+        return _serve_workers(args, settings)
     app = build_app(settings)
     server = make_server(app, host=args.host, port=args.port or settings.port)
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
@@ -144,6 +146,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         server.run()
     except KeyboardInterrupt:
         shutdown(signal.SIGINT, None)
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
+    """Several web processes; the scheduler runs in one separate process, never one per worker."""
+    import subprocess
+
+    from bot.web import serve_workers
+
+    scheduler = None
+    if not args.no_scheduler:
+        scheduler = subprocess.Popen([sys.executable, "-m", "bot", "scheduler"])
+    try:
+        serve_workers(settings, host=args.host, port=args.port or settings.port, workers=args.workers)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            scheduler.wait(timeout=30)
     return 0
 
 
@@ -332,6 +352,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
+    serve.add_argument("--workers", type=int, default=1, help="web worker processes (default 1; the scheduler still runs once)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("scheduler", help="the scheduled jobs alone (for split web/jobs deployments)").set_defaults(func=cmd_scheduler)

@@ -76,3 +76,26 @@ class Server:
 
 def make_server(app: App, *, host: str, port: int) -> Server:
     return Server(app, host=host, port=port)
+
+
+def serve_workers(settings, *, host: str, port: int, workers: int) -> None:
+    """Several worker processes (gunicorn, threaded workers) for machines with
+    more cores; each worker builds its own Bolt app and database pool."""
+    from gunicorn.app.base import BaseApplication
+
+    from bot.app import build_app
+    from storage import db
+
+    class Application(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", SERVER_THREADS // 2)
+            self.cfg.set("post_fork", lambda server, worker: db.engine().dispose(close=False))
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return wsgi_app(build_app(settings))
+
+    Application().run()

@@ -220,9 +220,12 @@ def register_deal(
 
 
 def open_deals(*, session: Session, partner_id: int, limit: int = 5) -> list[DealRegistration]:
+    from sqlalchemy.orm import joinedload
+
     return list(
         session.scalars(
             select(DealRegistration)
+            .options(joinedload(DealRegistration.conflict_with))
             .where(DealRegistration.partner_id == partner_id, DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.CONFLICT]))
             .order_by(DealRegistration.registered_at.desc())
             .limit(limit)

@@ -78,3 +78,48 @@ def test_ack_is_empty_and_reply_goes_to_response_url(slack_app):
     response, url = slack_app.slash("help")
     assert response.status_code == 200 and response.text == ""
     assert slack_app.reply_to(url)["response_type"] == "ephemeral"
+
+
+def test_serve_with_two_worker_processes(fake_slack, tmp_path):
+    """`partnerbot serve --workers 2` answers signed commands from either worker."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake_slack.reset()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERBOT_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/w.db", SLACK_API_URL=fake_slack.api_url, SLACK_BOT_TOKEN=BOT_TOKEN,
+               SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--workers", "2", "--no-scheduler", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        urls = []
+        for n in range(6):
+            url = fake_slack.new_response_url()
+            urls.append(url)
+            body = urllib.parse.urlencode({"command": "/partner", "text": f"add W{n} type:channel", "user_id": "UOWNER1",
+                                           "team_id": "T0TEAM", "channel_id": "C1", "response_url": url, "trigger_id": "t"}).encode()
+            response = httpx.post(base + "/slack/events", content=body,
+                                  headers={**sign(body), "Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+            assert response.status_code == 200
+        replies = fake_slack.wait_for_responses(6, timeout=20)
+        assert sorted(r.args["text"] for r in replies) == [f"Added W{n}." for n in range(6)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
