@@ -9,7 +9,7 @@ from bot.views.text import escape, user
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, choice, shown, split_options, user_ref
-from storage import partners
+from storage import audit, partners
 from storage.models import PartnerType, Stage
 from storage.names import clean
 
@@ -73,6 +73,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
             )
     except IntegrityError:
         raise UserError(f"*{escape(name)}* was just added by someone else.") from None
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partner.add", summary=f"added {partner.name}",
+                 undo={"partner_id": partner.id}, now=ctx.now)
     detail = f"Type {kind}" + (f" · tier {escape(tier)}" if tier else "") + f" · owner {user(owner)} · stage onboarding"
     return Reply(
         text=f"Added {partner.name}.",

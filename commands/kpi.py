@@ -12,7 +12,7 @@ from commands.errors import UserError
 from commands.parser import Command, amount, choice, period, shown, split_options
 from commands.permissions import require_owner_or_admin
 from commands.refs import take_partner
-from storage import record
+from storage import audit, record
 from storage.periods import local_today, month_of, quarter_of
 
 KPI_USAGE = "kpi <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-MM] [attribution:influenced]"
@@ -57,6 +57,9 @@ class Kpi:
             raise UserError("Only revenue and deals can be partner-influenced.", usage=KPI_USAGE)
         previous = record.set_kpi(session=ctx.session, partner_id=partner.id, metric=metric, month=month, value=value,
                                   user_id=ctx.caller.user_id, now=ctx.now, attribution=attribution)
+        key = {"partner_id": partner.id, "metric": metric, "month": month, "source": "manual", "attribution": attribution}
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="kpi.set", summary=f"set {partner.name} {metric} {month}",
+                     undo={"key": key, "previous": previous}, now=ctx.now)
         currency = ctx.settings.currency
         shown_value = metric_value(metric, value, currency)
         replaced = f" (replaced {metric_value(metric, previous, currency)})" if previous is not None else ""
@@ -78,6 +81,8 @@ class Target:
         when = period(opts["period"].text) if "period" in opts else quarter_of(this_month, fiscal_start=ctx.settings.fiscal_year_start)
         previous = record.set_target(session=ctx.session, partner_id=partner.id, metric=metric, period=when, value=value,
                                      user_id=ctx.caller.user_id, now=ctx.now)
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="target.set", summary=f"set {partner.name} {metric} target {when}",
+                     undo={"key": {"partner_id": partner.id, "metric": metric, "period": when}, "previous": previous}, now=ctx.now)
         currency = ctx.settings.currency
         replaced = f" (was {metric_value(metric, previous, currency)})" if previous is not None else ""
         return Reply(

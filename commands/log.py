@@ -11,7 +11,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, shown, take_date
 from commands.refs import take_partner
-from storage import partners
+from storage import audit, partners
 from storage.models import InteractionKind
 from storage.periods import local_today
 
@@ -58,6 +58,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         now=ctx.now,
     )
     interaction.follow_up_on = follow_up
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="interaction.add",
+                 summary=f"logged a {kind} with {partner.name}", undo={"interaction_id": interaction.id}, now=ctx.now)
     note = " (no kind given, so logged as a note)" if defaulted else ""
     if follow_up:
         note += f"; the owner gets a reminder on {follow_up:%a %Y-%m-%d}"

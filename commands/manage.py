@@ -14,8 +14,15 @@ from commands.errors import UserError
 from commands.parser import Command, channel_ref, user_ref
 from commands.permissions import require_admin, require_owner_or_admin
 from commands.refs import take_partner
+from storage import audit
 from storage.models import Partner
 from storage.names import name_key
+
+
+def _remember(ctx: Context, partner: Partner, summary: str) -> None:
+    """Record the partner's fields as they were, for `/partner undo`."""
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partner.fields", summary=summary,
+                 undo={"partner_id": partner.id, "fields": audit.partner_fields(partner)}, now=ctx.now)
 
 
 def _one_more(cmd: Command, index: int, usage: str, what: str):
@@ -35,6 +42,7 @@ class Owner:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Owner.USAGE)
         new_owner = user_ref(_one_more(cmd, index, Owner.USAGE, "new owner"), "new owner")
         require_owner_or_admin(partner, ctx, "change its owner")
+        _remember(ctx, partner, f"gave {partner.name} to {new_owner}")
         previous, partner.owner_id = partner.owner_id, new_owner
         ctx.session.flush()
         return Reply(text=f"{partner.name} is now owned by {new_owner}.",
@@ -52,6 +60,7 @@ class Rename:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Rename.USAGE)
         new_name = validate_name(cmd.rest(index).strip('"“”'), reserved=set(SUBCOMMANDS))
         require_owner_or_admin(partner, ctx, "rename it")
+        _remember(ctx, partner, f"renamed {partner.name} to {new_name}")
         previous = partner.name
         try:
             with ctx.session.begin_nested():
@@ -74,6 +83,7 @@ class Archive:
         require_owner_or_admin(partner, ctx, "archive it")
         if partner.archived_at is not None:
             return Reply(text="Already archived.", blocks=confirmation(f"*{escape(partner.name)}* was already archived."))
+        _remember(ctx, partner, f"archived {partner.name}")
         partner.archived_at = ctx.now
         ctx.session.flush()
         return Reply(text=f"{partner.name} archived.", blocks=confirmation(
@@ -89,6 +99,7 @@ class Channel:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Channel.USAGE)
         channel = channel_ref(_one_more(cmd, index, Channel.USAGE, "channel"))
         require_owner_or_admin(partner, ctx, "link its channel")
+        _remember(ctx, partner, f"linked {partner.name} to a channel")
         partner.slack_channel_id = channel
         ctx.session.flush()
         return Reply(text=f"{partner.name} linked to a channel.", blocks=confirmation(

@@ -10,7 +10,7 @@ from commands.errors import UserError
 from commands.parser import Command, shown
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import record, webhooks
+from storage import audit, record, webhooks
 from storage.models import Partner, Stage
 
 USAGE = "onboard <partner> [done <step>]"
@@ -46,8 +46,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         if not record.unmark_step(session=ctx.session, partner=partner, step=key, now=ctx.now):
             raise UserError(f"*{label}* is not done for {escape(partner.name)}, so there is nothing to undo.")
         return Reply(text=f"Undid {label}.", blocks=confirmation(f"*{label}* is no longer done for *{escape(partner.name)}*."))
+    before = {f: getattr(partner, f) for f in ("stage", "stage_changed_at", "onboarding_changed_at")}
     if not record.mark_step(session=ctx.session, partner=partner, step=key, user_id=ctx.caller.user_id, now=ctx.now):
         return Reply(text=f"{label} was already done.", blocks=confirmation(f"*{label}* was already done for *{escape(partner.name)}*."))
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="step.done", summary=f"ticked {label} for {partner.name}",
+                 undo={"partner_id": partner.id, "step": key, "fields": before}, now=ctx.now)
     done = record.steps_done(session=ctx.session, partner_id=partner.id)
     total = len(record.STEPS[partner.type])
     detail = f"{len(done)}/{total} steps done."

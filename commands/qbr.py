@@ -8,7 +8,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, take_date
 from commands.refs import take_partner
-from storage import record
+from storage import audit, record
 from storage.periods import local_today
 
 USAGE = "qbr <partner> <YYYY-MM-DD|tomorrow|tuesday|in 2 weeks> | qbr <partner> done [notes]"
@@ -29,7 +29,10 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         notes = cmd.rest(index + 1) or None
         if notes and len(notes) > MAX_NOTES:
             raise UserError(f"Keep QBR notes under {MAX_NOTES:,} characters.", usage=USAGE)
-        record.hold_qbr(session=ctx.session, partner_id=partner.id, today=today, notes=notes, user_id=ctx.caller.user_id, now=ctx.now)
+        qbr, created = record.hold_qbr(session=ctx.session, partner_id=partner.id, today=today, notes=notes,
+                                       user_id=ctx.caller.user_id, now=ctx.now)
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.held", summary=f"recorded a QBR with {partner.name}",
+                     undo={"qbr_id": qbr.id, "created": created}, now=ctx.now)
         detail = escape(cut(notes, 500)) if notes else None
         return Reply(text=f"QBR with {partner.name} recorded.", blocks=confirmation(f"Recorded today's QBR with *{escape(partner.name)}*.", detail=detail))
     day, after = take_date(cmd.tokens, index, today=today)
@@ -37,7 +40,9 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         raise UserError("Give just the date after the partner.", usage=USAGE)
     if day < today:
         raise UserError(f"{day.isoformat()} is in the past. To record a QBR that happened, use `/partner qbr {escape(partner.name)} done`.", usage=USAGE)
-    record.schedule_qbr(session=ctx.session, partner_id=partner.id, day=day, user_id=ctx.caller.user_id, now=ctx.now)
+    qbr = record.schedule_qbr(session=ctx.session, partner_id=partner.id, day=day, user_id=ctx.caller.user_id, now=ctx.now)
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.add", summary=f"scheduled a QBR with {partner.name}",
+                 undo={"qbr_id": qbr.id}, now=ctx.now)
     return Reply(
         text=f"QBR with {partner.name} on {day.isoformat()}.",
         blocks=confirmation(f"QBR with *{escape(partner.name)}* scheduled for *{day:%A %Y-%m-%d}*.",

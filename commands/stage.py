@@ -9,7 +9,7 @@ from commands.errors import UserError
 from commands.parser import Command, choice
 from commands.refs import take_partner
 from commands.permissions import require_owner_or_admin
-from storage import webhooks
+from storage import audit, webhooks
 from storage.models import Stage
 
 USAGE = "stage <partner> <prospect|onboarding|active|at-risk|churned>"
@@ -25,11 +25,14 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     stage = choice(cmd.tokens[index], [s.value for s in Stage], "stage")
     require_owner_or_admin(partner, ctx, "change its stage")
     previous = partner.stage
+    before = audit.partner_fields(partner)
     if previous == stage:
         return Reply(text=f"{partner.name} is already {stage}.", blocks=confirmation(f"*{escape(partner.name)}* is already *{stage}*."))
     partner.stage = stage
     partner.stage_changed_at = ctx.now
     ctx.session.flush()
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partner.fields",
+                 summary=f"moved {partner.name} to {stage}", undo={"partner_id": partner.id, "fields": before}, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="partner.stage_changed", partner=partner,
                   subject={"stage": {"from": previous, "to": stage}}, now=ctx.now)
     return Reply(

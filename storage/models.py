@@ -344,3 +344,19 @@ class Lock(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(80))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Change(Base):
+    """The audit trail: a change that happened, with what `/partner undo` needs to reverse it."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    undo: Mapped[str] = mapped_column(Text)  # JSON
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_changes_user_at", "user_id", "at"),)

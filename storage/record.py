@@ -86,8 +86,8 @@ def last_qbr(*, session: Session, partner_id: int) -> Qbr | None:
     )
 
 
-def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | None, user_id: str, now: datetime) -> Qbr:
-    """Record a QBR held today: the earliest pending one up to a week ahead, else a new one."""
+def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | None, user_id: str, now: datetime) -> tuple[Qbr, bool]:
+    """Record a QBR held today: the latest pending one up to a week ahead, else a new one (created=True)."""
     pending = session.scalar(
         select(Qbr)
         .where(Qbr.partner_id == partner_id, Qbr.held_on.is_(None), Qbr.scheduled_for <= today + timedelta(days=7))
@@ -98,7 +98,7 @@ def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | Non
     qbr.held_on, qbr.notes = today, notes
     session.add(qbr)
     session.flush()
-    return qbr
+    return qbr, pending is None
 
 
 # --- KPIs and targets --------------------------------------------------------------

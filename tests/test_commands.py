@@ -195,3 +195,31 @@ def test_owner_rename_archive_channel_and_reassign(slack_app):
     assert "Globex" not in listing and "Acme Worldwide" in listing
     with unit_of_work() as s:
         assert {p.name: p.owner_id for p in s.scalars(select(Partner))} == {"Acme Worldwide": "UOTHER2", "Globex": "UNEW1"}
+
+
+def test_undo_reverses_the_callers_last_changes_in_order(slack_app):
+    from storage.models import KpiValue, Qbr
+
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    slack_app.command("kpi acme revenue 10k", user="UOWNER1")
+    slack_app.command("kpi acme revenue 12k", user="UOWNER1")
+    slack_app.command("stage acme active", user="UOWNER1")
+    slack_app.command('rename acme "Acme Global"', user="UOWNER1")
+    slack_app.command("qbr acme tomorrow", user="UOWNER1")
+    slack_app.command("log acme call hi", user="UOWNER1")
+    assert "You have no change" in texts(slack_app.command("undo", user="USOMEONE")["blocks"])
+    assert "Undone: logged a call with Acme Global" in texts(slack_app.command("undo", user="UOWNER1")["blocks"])
+    assert count(Interaction) == 0
+    assert "Undone: scheduled a QBR" in texts(slack_app.command("undo", user="UOWNER1")["blocks"])
+    assert count(Qbr) == 0
+    slack_app.command("undo", user="UOWNER1")  # rename
+    slack_app.command("undo", user="UOWNER1")  # stage
+    with unit_of_work() as s:
+        p = s.scalars(select(Partner)).one()
+        assert (p.name, p.name_key, p.stage) == ("Acme", "acme", "onboarding")
+    slack_app.command("undo", user="UOWNER1")  # kpi 12k → 10k
+    with unit_of_work() as s:
+        assert str(s.scalar(select(KpiValue.value))) == "10000.00"
+    slack_app.command("undo", user="UOWNER1")  # kpi 10k → none
+    slack_app.command("undo", user="UOWNER1")  # add
+    assert count(Partner) == 0
