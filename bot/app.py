@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 FORM_FAILED = "Slack did not open the form in time. Click the button again."
+GUESTS_REFUSED = "Guest accounts can't use partnerbot. Ask a full member of your workspace."
 REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
 
 
@@ -63,12 +64,13 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
     return app
 
 
-GUESTS_REFUSED = "Guest accounts can't use partnerbot. Ask a full member of your workspace."
-
-
 def _caller(body: dict[str, Any]) -> Caller:
-    user = body.get("user") or {}
-    return Caller(user.get("id") or body.get("user_id", ""), (body.get("channel") or {}).get("id") or body.get("channel_id"), (body.get("team") or {}).get("id") or body.get("team_id"))
+    """Who acted, from an interactivity payload (user, channel, team objects)."""
+    return Caller(
+        (body.get("user") or {}).get("id", ""),
+        (body.get("channel") or {}).get("id"),
+        (body.get("team") or {}).get("id"),
+    )
 
 
 def _send(respond: Respond, reply: Reply | None) -> None:
@@ -121,12 +123,10 @@ def register(app: App, settings: Settings) -> None:
 
     def request_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        if why := refusal(body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=why)
-            return
         value, action_id = action.get("value", ""), action["action_id"]
         if action_id in (Action.REQUEST_NOTE, Action.REQUEST_RESOLVE):
-            # views.open first: the trigger_id expires 3 seconds after the click.
+            # views.open before anything else: the trigger_id expires 3 seconds after
+            # the click. Who may submit is checked when the form comes back.
             rid = int(value) if value.isdigit() else 0
             modal = note_modal(rid) if action_id == Action.REQUEST_NOTE else resolve_modal(rid)
             try:
@@ -134,6 +134,9 @@ def register(app: App, settings: Settings) -> None:
             except SlackApiError as error:
                 log.warning("views.open failed: %s", error.response.get("error"))
                 respond(response_type="ephemeral", replace_original=False, text=FORM_FAILED)
+            return
+        if why := refusal(body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=why)
             return
         flows = {
             Action.REQUEST_CLAIM: lambda ctx: request_actions.claim(ctx, request_actions.request_id(value)),
