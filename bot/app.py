@@ -41,8 +41,7 @@ REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask
 class LogSource(BaseModel):
     """private_metadata of the log modal: the message it was opened on, if any."""
 
-    channel: str | None = None
-    ts: str | None = None
+    link: str | None = None
     author: str | None = None
 
 
@@ -221,7 +220,10 @@ def register(app: App, settings: Settings) -> None:
     def open_log_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         message = body.get("message") or {}
-        meta = LogSource(channel=(body.get("channel") or {}).get("id"), ts=message.get("ts"), author=message.get("user"))
+        channel, domain = (body.get("channel") or {}).get("id"), (body.get("team") or {}).get("domain")
+        # The message's permalink, composed here: no API call before views.open or the form's ack.
+        link = f"https://{domain}.slack.com/archives/{channel}/p{message['ts'].replace('.', '')}" if channel and domain and message.get("ts") else None
+        meta = LogSource(link=link, author=message.get("user"))
         today = datetime.now(settings.zone).date().isoformat()
         client.views_open(trigger_id=body["trigger_id"], view=log_modal(
             summary=slack_to_text(message.get("text", "")), metadata=meta.model_dump_json(exclude_none=True), today=today))
@@ -229,11 +231,8 @@ def register(app: App, settings: Settings) -> None:
     def log_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
         meta = LogSource.model_validate_json(view.get("private_metadata") or "{}")
-        source = None
-        if meta.channel and meta.ts:
-            link = slack.permalink(meta.channel, meta.ts)
-            author = f" by <@{meta.author}>" if meta.author else ""
-            source = f"(from a Slack message{author}: {link})" if link else None
+        author = f" by <@{meta.author}>" if meta.author else ""
+        source = f"(from a Slack message{author}: {meta.link})" if meta.link else None
 
         def work(ctx: Context) -> Reply:
             return log_command.log_from_modal(

@@ -43,7 +43,7 @@ def test_log_to_partner_message_shortcut_prefills_and_logs_once(slack_app):
     slack_app.submit_view(view, values, user="UOWNER1")  # Slack delivered it twice
     (logged,) = interactions()
     assert logged.kind == "meeting" and logged.summary.startswith("Agreed on <Q3> plan & pricing")
-    assert "https://fake.slack.com/archives/C0PARTNER/p1700000123000200" in logged.summary
+    assert "https://acme-partners.slack.com/archives/C0PARTNER/p1700000123000200" in logged.summary
     assert "<@UPARTNER>" in logged.summary
 
 
