@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -36,6 +38,39 @@ def pytest_report_header(config) -> str:
     if not url:
         return f"databases: SQLite only ({POSTGRES_ENV} is not set, PostgreSQL cases are skipped)"
     return "databases: SQLite and PostgreSQL"
+
+
+SECRET_PATTERN = re.compile(r"xox[abpr]-[A-Za-z0-9-]+|" + re.escape(SIGNING_SECRET) + r"|whsec-test|pat-secret-token|tok-very-secret")
+
+
+class _SecretWatch(logging.Handler):
+    """Sees every log record of the whole suite, at every level."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not a leak
+            return
+        if SECRET_PATTERN.search(message) or (record.exc_text and SECRET_PATTERN.search(record.exc_text)):
+            self.leaks.append(f"{record.name}: {message[:200]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_in_logs():
+    """Every log line the suite produces is checked for tokens and secrets."""
+    watch = _SecretWatch()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(watch)
+    root.setLevel(previous)
+    assert not watch.leaks, f"secrets reached the log: {watch.leaks[:5]}"
 
 
 @pytest.fixture(scope="session")
