@@ -78,11 +78,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return _demo_console(settings)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import build_app
-
     setup_logging(settings)
     _prepare(settings)
-    app = build_app(settings)
+    app = _connect(settings)
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
     handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -96,6 +94,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if scheduler is not None:
             scheduler.shutdown(wait=True)  # lets a job that is sending finish
     return 0
+
+
+def _connect(settings: Settings):
+    """The Bolt app, after Slack accepted the bot token (one clear line if not)."""
+    from slack_bolt.error import BoltError
+
+    from bot.app import build_app
+
+    try:
+        return build_app(settings)
+    except BoltError as error:
+        reason = "invalid_auth" if "invalid_auth" in str(error) else str(error).splitlines()[0][:120]
+        raise CommandError(f"Slack refused SLACK_BOT_TOKEN ({reason}); copy the Bot User OAuth Token again") from None
+    except OSError as error:
+        reason = getattr(error, "reason", None) or error
+        raise CommandError(f"cannot reach Slack at {settings.slack_api_url} ({reason}); check the network or SLACK_API_URL") from None
 
 
 def _job_slack(settings: Settings):
@@ -120,14 +134,14 @@ def _start_scheduler(settings: Settings):
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings, "slack_bot_token", "slack_signing_secret")
-    from bot.app import build_app
     from bot.web import make_server
 
     setup_logging(settings)
     _prepare(settings)
     if args.workers > 1:
+        _connect(settings)  # fail fast, in one line, before forking
         return _serve_workers(args, settings)
-    app = build_app(settings)
+    app = _connect(settings)
     server = make_server(app, host=args.host, port=args.port or settings.port)
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
     stop = threading.Event()

@@ -60,3 +60,13 @@ def test_serve_without_signing_secret_exits_2_without_leaking_token(tmp_path):
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET" in result.stderr
     assert token not in result.stderr + result.stdout
+
+
+def test_serve_with_a_token_slack_refuses_says_so_in_one_line(tmp_path, fake_slack):
+    result = run_cli("serve", "--port", "0", env={"SLACK_BOT_TOKEN": "xoxb-wrong-token-000", "SLACK_SIGNING_SECRET": "s3cret-value",
+                                                  "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "partnerbot: Slack refused SLACK_BOT_TOKEN (invalid_auth); copy the Bot User OAuth Token again")
+    assert "Traceback" not in result.stderr and "xoxb-wrong-token-000" not in result.stderr + result.stdout
