@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(NO_TOKENS, file=sys.stderr)
         return _demo_console(settings)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     setup_logging(settings)
     _prepare(settings)
@@ -89,6 +90,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         handler.start()
     except KeyboardInterrupt:
         log.info("shutting down")
+    except SlackApiError as error:
+        raise CommandError(
+            f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}); create an app-level token with the "
+            "connections:write scope (Basic Information → App-Level Tokens) and make sure Socket Mode is on"
+        ) from None
     finally:
         handler.close()
         if scheduler is not None:
