@@ -35,11 +35,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if index >= len(cmd.tokens):
         done = record.steps_done(session=ctx.session, partner_id=partner.id)
         text = onboarding_line(record.STEPS[partner.type], done, ctx.settings.zone)
-        hint = f"Mark a step with `/partner onboard {escape(partner.name)} done <step>`."
+        hint = f"Mark a step with `/partner onboard {escape(partner.name)} done &lt;step&gt;`."
         return Reply(text=f"{partner.name} onboarding", blocks=[section(f"*{escape(partner.name)}* · {text}"), section(hint)])
     verb = cmd.tokens[index].word
     if verb not in ("done", "undo"):
-        raise UserError(f"Say `done <step>` (or `undo <step>` as an admin), not {shown(cmd.tokens[index].text)}.", usage=USAGE)
+        raise UserError(f"Say `done &lt;step&gt;` (or `undo &lt;step&gt;` as an admin), not {shown(cmd.tokens[index].text)}.", usage=USAGE)
     key, label = pick_step(partner, cmd.rest(index + 1))
     if verb == "undo":
         require_admin(ctx, "undo an onboarding step")

@@ -60,7 +60,7 @@ def resolve(text: str, *, session: Session, usage: str) -> Partner:
     close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
     raise UserError(
         f"No partner is called {shown(text)}. See them with `/partner list`, or add it with "
-        "`/partner add <name> type:<channel|alliance|technology>`.",
+        "`/partner add &lt;name&gt; type:channel|alliance|technology`.",
         usage=usage,
         suggestions=[names[k] for k in close],
     )

@@ -28,6 +28,8 @@ HOSTILE = [
     "&lt;!channel&gt;", "a & b < c > d", "'; DROP TABLE partners;--", "\u200b\u200d zero", "🙂 emoji", "“curly” \"straight",
 ]
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+# What the bot itself may put in mrkdwn: mentions of stored IDs and links it built.
+OUR_MARKUP = __import__("re").compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+(?:\|[^>]*)?|https?://[^>]+)>")
 
 
 class Quiet:
@@ -85,6 +87,8 @@ def test_any_text_gets_a_clear_reply_and_never_a_crash(settings, text):
     body = mrkdwn(reply.blocks)
     for mention in ("<!channel>", "<!here>", "<!everyone>"):
         assert mention not in body
+    stray = OUR_MARKUP.sub("", body)
+    assert "<" not in stray and ">" not in stray, stray[:300]
 
 
 def test_hostile_strings_through_http_are_200_and_inert(slack_app):
@@ -300,3 +304,15 @@ def test_twenty_concurrent_commands_are_all_acked_fast(slack_app):
     assert all(status == 200 and seconds < 1.0 for status, seconds, _ in results), results
     for _, _, url in results:
         assert slack_app.reply_to(url)["blocks"][0]["text"]["text"] == "Acme"
+
+
+def test_no_raw_angle_brackets_reach_slack_except_our_own_mentions(slack_app):
+    """Slack reads <…> as a link or mention: placeholders like <partner> must arrive escaped."""
+    import re
+
+    allowed = re.compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+(?:\|[^>]*)?|https?://[^>]+)>")
+    replies = [slack_app.command("help"), slack_app.command("log nobody x"), slack_app.command("status"),
+               slack_app.command("onboard"), slack_app.command("qbr")]
+    for reply in replies:
+        stray = allowed.sub("", mrkdwn(reply["blocks"]))
+        assert "<" not in stray and ">" not in stray, stray[:300]

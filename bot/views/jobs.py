@@ -23,7 +23,7 @@ def qbr_reminder_dm(qbr: Qbr, partner: Partner, *, days: int) -> tuple[str, list
     text = f"QBR with {_partner(partner)} {when} ({qbr.scheduled_for:%A %Y-%m-%d})."
     blocks = [
         section(f":calendar: {text}"),
-        context(f"Prepare KPIs vs plan: `/partner status {escape(partner.name)}` · after it: `/partner qbr {escape(partner.name)} done <notes>`"),
+        context(f"Prepare KPIs vs plan: `/partner status {escape(partner.name)}` · after it: `/partner qbr {escape(partner.name)} done &lt;notes&gt;`"),
     ]
     return escape(f"QBR with {partner.name} {when}"), blocks
 
@@ -48,7 +48,7 @@ def overdue_qbrs(rows: list[tuple[Partner, date | None]], *, interval: int) -> t
 def stalled_dm(partner: Partner, *, step: str | None, days: int) -> tuple[str, list[dict[str, Any]]]:
     stuck = f"stuck on *{escape(step)}*" if step else "no step left"
     text = f"Onboarding of {_partner(partner)} has not moved in {days} days ({stuck})."
-    hint = context(f"Mark progress with `/partner onboard {escape(partner.name)} done <step>`.")
+    hint = context(f"Mark progress with `/partner onboard {escape(partner.name)} done &lt;step&gt;`.")
     return escape(f"Onboarding of {partner.name} stalled for {days} days"), [section(f":construction: {text}"), hint]
 
 

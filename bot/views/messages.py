@@ -13,7 +13,7 @@ def error_blocks(message: str, *, usage: str | None = None, suggestions: list[st
     if suggestions:
         blocks.append(section("Did you mean: " + ", ".join(f"*{escape(s)}*" for s in suggestions[:5]) + "?"))
     if usage:
-        blocks.append(context(f"Usage: `{usage}`"))
+        blocks.append(context(f"Usage: `{escape(usage)}`"))
     return blocks
 
 
@@ -26,7 +26,8 @@ def confirmation(message: str, *, detail: str | None = None) -> list[dict[str, A
 
 def help_blocks(usages: list[tuple[str, str]]) -> list[dict[str, Any]]:
     lines = ["*partnerbot* — your partner record in Slack. Commands:"]
-    lines += [f"• `/partner {usage}` — {description}" for usage, description in usages]
+    # Usage strings hold <placeholders>: escaped, or Slack would read them as links.
+    lines += [f"• `/partner {escape(usage)}` — {escape(description)}" for usage, description in usages]
     blocks = lines_section(lines)
     blocks.append(
         context(

@@ -195,7 +195,7 @@ def portfolio(
         return [
             section(
                 f"{user(owner_id)} has no partners yet. Add one with "
-                "`/partner add <name> type:channel|alliance|technology`."
+                "`/partner add &lt;name&gt; type:channel|alliance|technology`."
             )
         ]
     ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
@@ -254,7 +254,7 @@ def home_view(
         {"type": "actions", "elements": [button("Log an interaction", Action.HOME_LOG, style="primary")]},
     ]
     if not rows:
-        blocks.append(section("You own no partners yet. Add one with `/partner add <name> type:channel|alliance|technology`."))
+        blocks.append(section("You own no partners yet. Add one with `/partner add &lt;name&gt; type:channel|alliance|technology`."))
     ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
     at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
     if rows:
