@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.views.ids import Action
 from bot.views.messages import confirmation, error_blocks
 from bot.views.requests import request_message
-from bot.views.text import button, escape, user
+from bot.views.text import button, escape
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,7 @@ from commands.parser import Command, amount, choice, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
 from storage import partners, record, webhooks
-from storage.db import unit_of_work
-from storage.models import DealRegistration, DealStatus, PartnerType
+from storage.models import DealRegistration, PartnerType
 from storage.names import clean, match_key
 from storage.periods import month_bounds, month_of
 

@@ -137,7 +137,6 @@ def _months_back(now: datetime, count: int) -> list[str]:
 
 def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -> dict[str, int]:
     """Two years of monthly KPIs, this quarter's targets, QBRs, onboarding steps, deals and requests."""
-    from datetime import date
     from decimal import Decimal
 
     from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Qbr
