@@ -307,13 +307,14 @@ def slack_app(settings, fake_slack):
         yield app
 
 
-def texts(blocks: list[dict[str, Any]]) -> str:
-    """Every mrkdwn/plain text in a block list, joined (for assertions)."""
+def texts(blocks: list[dict[str, Any]], *, mrkdwn_only: bool = False) -> str:
+    """Every text in a block list, joined (for assertions); `mrkdwn_only` keeps the
+    texts Slack parses for mentions (plain_text never mentions anyone, SPEC §9)."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
+            if isinstance(node.get("text"), str) and (not mrkdwn_only or node.get("type") == "mrkdwn"):
                 out.append(node["text"])
             for value in node.values():
                 walk(value)

@@ -53,21 +53,7 @@ class Quiet:
 
 
 def mrkdwn(blocks):
-    """Every mrkdwn text (plain_text never makes mentions, SPEC §9)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node.get("text", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(found)
+    return texts(blocks, mrkdwn_only=True)
 
 
 def check_blocks(blocks, limit=MAX_BLOCKS):
