@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.views.partners import partner_list
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, choice, shown, split_options, user_ref
+from commands.parser import Command, choice, page_number, shown, split_options, user_ref, without_page
 from storage import partners
 from storage.models import PartnerType, Stage
 
@@ -20,20 +20,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     kind = choice(options["type"], [t.value for t in PartnerType], "partner type") if "type" in options else None
     stage = choice(options["stage"], [s.value for s in Stage], "stage") if "stage" in options else None
     owner = user_ref(options["owner"], "owner") if "owner" in options else None
-    page = 1
-    if "page" in options:
-        if not options["page"].text.isdigit() or int(options["page"].text) < 1:
-            raise UserError("`page:` takes a page number like `page:2`.", usage=USAGE)
-        page = int(options["page"].text)
+    page = page_number(options, USAGE)
     rows = partners.rows(session=ctx.session, owner_id=owner, type=kind, stage=stage)
     filters = [f for f in (kind, stage) if f] + ([f"owner {owner}"] if owner else [])
     title = "Partners" + (f" ({', '.join(filters)})" if filters else "")
-    base = " ".join(t.raw for t in cmd.tokens if not (t.key_value() and t.key_value()[0] == "page"))
     blocks = partner_list(
-        [(r.partner, r.last_touch) for r in rows],
-        title=title,
-        now=ctx.now,
-        page=page,
-        next_command=f"{base} page:{page + 1}",
+        [(r.partner, r.last_touch) for r in rows], title=title, now=ctx.now, page=page, next_command=without_page(cmd)
     )
     return Reply(text=f"{title}: {len(rows)}", blocks=blocks)

@@ -156,6 +156,20 @@ def split_options(tokens: list[Token], allowed: set[str]) -> tuple[list[Token], 
     return positional, options
 
 
+def page_number(options: dict[str, Token], usage: str) -> int:
+    """The `page:N` option (default 1)."""
+    if "page" not in options:
+        return 1
+    if not options["page"].text.isdigit() or int(options["page"].text) < 1:
+        raise UserError("`page:` takes a page number like `page:2`.", usage=usage)
+    return int(options["page"].text)
+
+
+def without_page(cmd: Command) -> str:
+    """The command as typed, minus its `page:` option (the Next page button adds the next one)."""
+    return " ".join(t.raw for t in cmd.tokens if not ((kv := t.key_value()) and kv[0] == "page"))
+
+
 def shown(text: str) -> str:
     """User text quoted inside an error message: escaped, short, in code style."""
     return "`" + escape(cut(text, 80)).replace("`", "'") + "`"

@@ -5,18 +5,19 @@ from __future__ import annotations
 from bot.views.requests import request_list
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command
+from commands.parser import Command, page_number, split_options, without_page
 from commands.teams import team_name
 from storage import requests
 from storage.models import RequestStatus
 
-USAGE = "requests [mine|open|unclaimed|<team>]"
+USAGE = "requests [mine|open|unclaimed|<team>] [page:<n>]"
 DESCRIPTION = "open requests and their age, oldest first"
 ACTIVE = [RequestStatus.OPEN.value, RequestStatus.CLAIMED.value]
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
-    rest = cmd.tokens[index:]
+    rest, options = split_options(cmd.tokens[index:], {"page"})
+    page = page_number(options, USAGE)
     if len(rest) > 1:
         raise UserError("`requests` takes one filter.", usage=USAGE)
     which = rest[0].word if rest else "open"
@@ -33,4 +34,5 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         team = team_name(rest[0], usage=USAGE)
         found = requests.listing(session=ctx.session, status=ACTIVE, team=team)
         title = f"Open {team} requests"
-    return Reply(text=f"{title}: {len(found)}", blocks=request_list(found, title=title, now=ctx.now))
+    blocks = request_list(found, title=title, now=ctx.now, page=page, next_command=without_page(cmd))
+    return Reply(text=f"{title}: {len(found)}", blocks=blocks)

@@ -211,3 +211,25 @@ def test_add_note_modal_posts_in_thread_and_dms(slack_app):
     thread = [p for p in posts if p.args.get("thread_ts")]
     assert thread and "Need the v2 PDF" in texts(thread[0].args["blocks"])
     assert any(p.args["channel"] == "UREQ1" and "New note" in texts(p.args["blocks"]) for p in posts)
+
+
+def test_requests_list_pages_with_a_next_button(slack_app):
+    from datetime import datetime, timedelta, timezone
+
+    from storage import requests as request_store
+
+    setup_partner(slack_app)
+    start = datetime.now(timezone.utc) - timedelta(days=2)
+    with unit_of_work() as s:
+        for n in range(45):
+            request_store.create(session=s, partner_id=1, team="legal", text=f"need {n:02d}", requester_id="UREQ1",
+                                 origin_channel_id=None, due_on=None, now=start + timedelta(minutes=n))
+    first = slack_app.command("requests legal")
+    body = texts(first["blocks"])
+    assert "page 1 of 2" in body and "need 00" in body and "need 30" not in body and "… and 15 more" in body
+    assert len(first["blocks"]) <= 50
+    button = first["blocks"][-1]["elements"][0]
+    assert button["value"] == "requests legal page:2"
+    _, url = slack_app.action(button["action_id"], button["value"])
+    second = texts(slack_app.reply_to(url)["blocks"])
+    assert "page 2 of 2" in second and "need 44" in second and "need 00" not in second

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.views.ids import Action, View
 from bot.views.text import (
+    next_page,
+    paginate,
     partner_picker,
     MAX_BLOCKS,
     ago,
@@ -223,20 +225,13 @@ def partner_list(
     total = len(rows)
     if total == 0:
         return [section(f"{escape(title)}: no partners match.")]
-    pages = (total + page_size - 1) // page_size
-    page = min(max(page, 1), pages)
-    start = (page - 1) * page_size
-    shown = rows[start : start + page_size]
+    shown, page, pages = paginate(rows, page, page_size)
     blocks = [
         section(f"*{escape(title)}* · {total:,} partners" + (f" · page {page} of {pages}" if pages > 1 else "")),
     ]
     blocks += lines_section([partner_line(p, last_touch=t, now=now) for p, t in shown])
-    if page < pages:
-        blocks.append(more(total - start - len(shown), "more"))
-        if next_command:
-            blocks.append(
-                {"type": "actions", "elements": [button("Next page", Action.PAGE, value=next_command)]}
-            )
+    if page < pages and next_command:
+        blocks += next_page(f"{next_command} page:{page + 1}", remaining=total - (page - 1) * page_size - len(shown))
     return blocks[:MAX_BLOCKS]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.views.ids import Action, View
-from bot.views.text import partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, more, section, user
+from bot.views.text import next_page, paginate, partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, section, user
 from storage.models import HelpRequest, Partner, RequestStatus
 
 STATUS_EMOJI = {"open": ":large_orange_circle:", "claimed": ":large_blue_circle:", "resolved": ":white_check_mark:"}
@@ -65,19 +65,22 @@ def requester_dm(r: HelpRequest, partner: Partner, *, event: str, link: str | No
     return escape(text), blocks
 
 
-def request_list(requests: list[HelpRequest], *, title: str, now: datetime, limit: int = 30) -> list[dict[str, Any]]:
+def request_list(
+    requests: list[HelpRequest], *, title: str, now: datetime, page: int = 1, page_size: int = 30, next_command: str | None = None
+) -> list[dict[str, Any]]:
     if not requests:
         return [section(f"*{escape(title)}*: none. :tada:")]
-    lines = [f"*{escape(title)}* · {len(requests):,}"]
-    for r in requests[:limit]:
+    shown, page, pages = paginate(requests, page, page_size)
+    lines = [f"*{escape(title)}* · {len(requests):,}" + (f" · page {page} of {pages}" if pages > 1 else "")]
+    for r in shown:
         who = f" · claimed by {user(r.claimed_by)}" if r.claimed_by and r.status == "claimed" else ""
         lines.append(
             f"{STATUS_EMOJI.get(r.status, '')} #{r.id} *{r.team}* · {escape(r.partner.name)} · "
             f"{escape(cut(r.text, 120))} · asked {ago(r.created_at, now)} by {user(r.requester_id)}{who}"
         )
     blocks = lines_section(lines)
-    if len(requests) > limit:
-        blocks.append(more(len(requests) - limit))
+    if page < pages and next_command:
+        blocks += next_page(f"{next_command} page:{page + 1}", remaining=len(requests) - (page - 1) * page_size - len(shown))
     return blocks[:MAX_BLOCKS]
 
 

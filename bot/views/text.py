@@ -116,3 +116,15 @@ def partner_picker() -> dict[str, Any]:
             "placeholder": {"type": "plain_text", "text": "Type a partner's name"},
         },
     }
+
+
+def paginate(items: list, page: int, size: int) -> tuple[list, int, int]:
+    """(the items on `page`, the page actually shown, the number of pages)."""
+    pages = max((len(items) + size - 1) // size, 1)
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * size : page * size], page, pages
+
+
+def next_page(command: str, *, remaining: int) -> list[dict[str, Any]]:
+    """"… and N more" with a button that reruns the command for the next page."""
+    return [more(remaining), {"type": "actions", "elements": [button("Next page", Action.PAGE, value=command)]}]
