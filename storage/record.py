@@ -308,20 +308,21 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
 
 
 def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | None = None) -> list[tuple[Partner, set[str]]]:
-    """Partners in onboarding whose checklist has not moved since `since`, with their done steps."""
+    """Partners in onboarding whose checklist has not moved since `since`, with their done steps (one statement)."""
     last_change = func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
-    stalled = [Partner.stage == "onboarding", last_change <= since, Partner.archived_at.is_(None),
-               *([Partner.owner_id == owner_id] if owner_id else [])]
-    found = list(session.scalars(select(Partner).where(*stalled).order_by(last_change, Partner.name_key)))
-    done: dict[int, set[str]] = {p.id: set() for p in found}
-    if found:
-        for partner_id, step in session.execute(
-            select(OnboardingStep.partner_id, OnboardingStep.step).where(
-                OnboardingStep.partner_id.in_(select(Partner.id).where(*stalled))
-            )
-        ):
-            done[partner_id].add(step)
-    return [(p, done[p.id]) for p in found]
+    query = (
+        select(Partner, OnboardingStep.step)
+        .outerjoin(OnboardingStep, OnboardingStep.partner_id == Partner.id)
+        .where(Partner.stage == "onboarding", last_change <= since, Partner.archived_at.is_(None),
+               *([Partner.owner_id == owner_id] if owner_id else []))
+        .order_by(last_change, Partner.name_key, Partner.id)
+    )
+    found: dict[int, tuple[Partner, set[str]]] = {}
+    for partner, step in session.execute(query):
+        entry = found.setdefault(partner.id, (partner, set()))
+        if step:
+            entry[1].add(step)
+    return list(found.values())
 
 
 def stalled_rows(*, session: Session, now: datetime, stall_days: int, owner_id: str | None = None) -> list[tuple[Partner, str | None, int]]:

@@ -311,3 +311,39 @@ def test_log_next_sets_a_follow_up_dm_on_that_day(job_settings, slack, fake_slac
     run_job("qbr-reminders", settings=job_settings, slack=slack, now=datetime(2026, 11, 27, 10, tzinfo=UTC))
     dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "UOWNER1"]
     assert len(dms) == 1 and "Follow up with *Acme* today" in texts(dms[0].args["blocks"])
+
+
+@pytest.mark.parametrize("job", ["qbr-reminders", "stalled-onboarding", "request-escalations", "kpi-digest", "retry"])
+def test_statements_per_job_do_not_grow_with_partners(job_settings, job):
+    """No N+1: the same number of SELECTs for 30 partners as for 150."""
+    import io
+
+    from sqlalchemy import event
+
+    from storage import db
+
+    def selects_with(count):
+        from sqlalchemy import delete
+
+        from storage import demo
+        from storage.models import Partner
+
+        with unit_of_work() as s:
+            s.execute(delete(Partner))  # cascades to everything partner-owned
+            demo.seed(session=s, partners=count, seed=count, now=NOW)
+        counter = []
+
+        def on_execute(conn, cursor, statement, params, context, executemany):
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                counter.append(statement)
+
+        engine = db.engine()
+        event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            dry_run(job, settings=job_settings, now=NOW, out=io.StringIO())
+        finally:
+            event.remove(engine, "before_cursor_execute", on_execute)
+        return len(counter)
+
+    small = selects_with(30)
+    assert selects_with(150) == small

@@ -302,3 +302,32 @@ def test_no_raw_angle_brackets_reach_slack_except_our_own_mentions(slack_app):
     for reply in replies:
         stray = allowed.sub("", mrkdwn(reply["blocks"]))
         assert "<" not in stray and ">" not in stray, stray[:300]
+
+
+def test_status_portfolio_and_home_do_not_grow_statements_with_partners(settings):
+    """No N+1 on the request path: a card, a portfolio and App Home cost the same
+    number of statements for 30 partners as for 150."""
+    from sqlalchemy import delete, event
+
+    from commands import status
+    from storage import demo
+
+    def statements(count):
+        with unit_of_work() as s:
+            s.execute(delete(Partner))
+            demo.seed(session=s, partners=count, seed=count, now=NOW)
+            name = s.scalar(select(Partner.name).order_by(Partner.id).limit(1))
+        seen = []
+        engine = storage_db.engine()
+        listener = lambda conn, cursor, statement, *a: seen.append(statement)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            run_command(f'status "{name}"', caller=Caller("U0DEMO1"), settings=settings, slack=Quiet(), now=NOW)
+            run_command("status", caller=Caller("U0DEMO1"), settings=settings, slack=Quiet(), now=NOW)
+            with unit_of_work() as s:
+                status.home(s, user_id="U0DEMO1", now=NOW, settings=settings)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements(30) == statements(150)
