@@ -35,6 +35,7 @@ LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 FORM_FAILED = "Slack did not open the form in time. Click the button again."
 GUESTS_REFUSED = "Guest accounts can't use partnerbot. Ask a full member of your workspace."
+EXTERNAL = "This channel is shared with another organisation, so partnerbot doesn't post partner data in it."
 REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
 
 
@@ -114,6 +115,10 @@ def register(app: App, settings: Settings) -> None:
             return
         reply = run_command(action.get("value", ""), caller=_caller(body), settings=settings, slack=slack)
         if action["action_id"] == Action.SHARE:
+            channel = (body.get("channel") or {}).get("id")
+            if channel and slack.is_external(channel):
+                respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
+                return
             # The shared copy loses its own buttons.
             blocks = [b for b in reply.blocks if b.get("type") != "actions"]
             respond(text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False)

@@ -54,11 +54,18 @@ class SlackMessenger:
         except (SlackApiError, SlackRequestError, OSError):
             return None
 
+    def is_external(self, channel: str) -> bool:
+        """A channel shared with another organisation (Slack Connect): partner data stays out."""
+        data, _ = self._call("conversations.info", channel=channel)
+        return bool(((data or {}).get("channel") or {}).get("is_ext_shared"))
+
     def ensure_member(self, channel: str) -> str | None:
         data, error = self._call("conversations.info", channel=channel)
         if data is None:
             return error
         info = data.get("channel", {})
+        if info.get("is_ext_shared"):
+            return "is_ext_shared"
         if info.get("is_member"):
             return None
         if info.get("is_private"):

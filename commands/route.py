@@ -25,6 +25,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     team = team_name(rest[0], usage=USAGE)
     channel = channel_ref(rest[1])
     problem = ctx.slack.ensure_member(channel)
+    if problem == "is_ext_shared":
+        raise UserError(f"<#{channel}> is shared with another organisation; requests about partners stay in your own channels.")
     if problem in ("not_in_channel", "channel_not_found", "method_not_supported_for_channel_type"):
         raise UserError(f"I can't post in <#{channel}>: it is private and I'm not in it. Invite me there with `/invite @partnerbot`, then try again.")
     if problem:

@@ -223,3 +223,15 @@ def test_undo_reverses_the_callers_last_changes_in_order(slack_app):
     slack_app.command("undo", user="UOWNER1")  # kpi 10k → none
     slack_app.command("undo", user="UOWNER1")  # add
     assert count(Partner) == 0
+
+
+def test_nothing_is_shared_into_a_channel_shared_with_another_organisation(slack_app):
+    slack_app.command("add Acme type:channel")
+    slack_app.fake.add_channel("C0SHARED", name="acme-connect")
+    slack_app.fake.channels["C0SHARED"]["is_ext_shared"] = True
+    card = slack_app.command("status acme", channel="C0SHARED")
+    share = card["blocks"][-1]["elements"][0]
+    _, url = slack_app.action(share["action_id"], share["value"], channel="C0SHARED")
+    told = slack_app.reply_to(url)
+    assert told["response_type"] == "ephemeral" and "shared with another organisation" in told["text"]
+    assert "shared with another organisation" in texts(slack_app.command("route legal <#C0SHARED|x>", user="UADMIN1")["blocks"])
