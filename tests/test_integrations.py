@@ -299,3 +299,16 @@ def test_cli_sync_refuses_private_crm_url_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "partnerbot: setting PARTNERBOT_CRM_URL: host 192.168.1.10 is a private, loopback or link-local address"
     assert "tok-very-secret" not in result.stderr
+
+
+def test_jobs_subcommand_shows_dead_webhooks_and_crm_runs(database_url):
+    from bot.dispatch import run_command
+    from commands import Caller
+    from tests.test_trust import Quiet
+
+    settings = hook_settings("http://127.0.0.1:9/unreachable", database_url)
+    emit_one(settings)
+    webhook_delivery.deliver_due(settings=settings, now=NOW + timedelta(hours=25))
+    reply = run_command("jobs", caller=Caller("UADMIN1"), settings=settings, slack=Quiet())
+    body = texts(reply.blocks)
+    assert "`webhook-delivery` · never run" in body and "1 dead" in body
