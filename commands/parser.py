@@ -20,6 +20,7 @@ from storage.names import clean
 OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "”": "”", "«": "»"}
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
 _SLACK_REF = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>|<(https?://[^>|]+)(?:\|([^>]*))?>")
 _KEY = re.compile(r"^([a-z]+):(.*)$", re.S)
 MAX_TEXT = 4000
@@ -65,6 +66,11 @@ class Token:
     @property
     def user_id(self) -> str | None:
         match = _USER.match(self.raw)
+        return match[1] if match else None
+
+    @property
+    def usergroup_id(self) -> str | None:
+        match = _USERGROUP.match(self.raw)
         return match[1] if match else None
 
     @property

@@ -16,6 +16,7 @@ JOB_ID = "request-escalations"
 
 def collect(ctx: JobContext) -> list[Notification]:
     sla = ctx.settings.request_sla_hours
+    groups = requests.usergroups(session=ctx.session)
     out: list[Notification] = []
     for request in requests.escalation_candidates(session=ctx.session):
         assert request.channel_id and request.message_ts
@@ -23,7 +24,7 @@ def collect(ctx: JobContext) -> list[Notification]:
             hours = business_hours(request.created_at, ctx.now, ctx.settings.zone)
             periods = int(hours // sla)
             if periods >= 1:
-                text, blocks = escalation(request, hours=hours, sla=sla, periods=periods)
+                text, blocks = escalation(request, hours=hours, sla=sla, periods=periods, usergroup=groups.get(request.team))
                 out.append(Notification(JOB_ID, f"request:{request.id}", str(periods), request.channel_id, text, blocks,
                                         thread_ts=request.message_ts))
         elif request.claimed_at is not None:

@@ -132,6 +132,7 @@ class Route(Base):
 
     team: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(32))
+    usergroup_id: Mapped[str | None] = mapped_column(String(32))  # mentioned in escalations
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -17,14 +17,14 @@ def routes(*, session: Session, defaults: dict[str, str]) -> dict[str, str]:
     return dict(sorted(table.items()))
 
 
-def set_route(*, session: Session, team: str, channel_id: str, user_id: str, now: datetime) -> str | None:
-    """Set a team's channel; returns the previous channel from the database, if any."""
+def set_route(*, session: Session, team: str, channel_id: str, usergroup_id: str | None, user_id: str, now: datetime) -> str | None:
+    """Set a team's channel (and user group); returns the previous channel from the database, if any."""
     route = session.get(Route, team)
     previous = route.channel_id if route else None
     if route is None:
-        session.add(Route(team=team, channel_id=channel_id, updated_by=user_id, updated_at=now))
+        session.add(Route(team=team, channel_id=channel_id, usergroup_id=usergroup_id, updated_by=user_id, updated_at=now))
     else:
-        route.channel_id, route.updated_by, route.updated_at = channel_id, user_id, now
+        route.channel_id, route.usergroup_id, route.updated_by, route.updated_at = channel_id, usergroup_id, user_id, now
     session.flush()
     return previous
 
@@ -117,6 +117,11 @@ def log_step(*, session: Session, request: HelpRequest, summary: str, author_id:
         )
     )
     session.flush()
+
+
+def usergroups(*, session: Session) -> dict[str, str]:
+    """team → user group ID, for the teams routed with one."""
+    return dict(session.execute(select(Route.team, Route.usergroup_id).where(Route.usergroup_id.is_not(None))).all())
 
 
 def escalation_candidates(*, session: Session) -> list[HelpRequest]:

@@ -347,3 +347,16 @@ def test_statements_per_job_do_not_grow_with_partners(job_settings, job):
 
     small = selects_with(30)
     assert selects_with(150) == small
+
+
+def test_escalation_mentions_the_teams_user_group_never_channel(job_settings, slack, fake_slack):
+    from storage.models import Route
+
+    make_request(created=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    with unit_of_work() as s:
+        s.add(Route(team="legal", channel_id="C0LEGAL", usergroup_id="S0LEGAL", updated_by="UADMIN1", updated_at=NOW))
+    run_job("request-escalations", settings=job_settings, slack=slack, now=datetime(2026, 11, 24, 12, tzinfo=UTC))
+    (reply,) = fake_slack.calls_to("chat.postMessage")
+    body = texts(reply.args["blocks"])
+    assert "<!subteam^S0LEGAL>" in body and "<@UREQ1>" in body
+    assert "<!channel>" not in body and "<!here>" not in body and "<!everyone>" not in body

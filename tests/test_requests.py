@@ -233,3 +233,12 @@ def test_requests_list_pages_with_a_next_button(slack_app):
     _, url = slack_app.action(button["action_id"], button["value"])
     second = texts(slack_app.reply_to(url)["blocks"])
     assert "page 2 of 2" in second and "need 44" in second and "need 00" not in second
+
+
+def test_route_with_a_user_group(slack_app):
+    slack_app.fake.add_channel("C0LEGAL", name="legal")
+    reply = slack_app.command("route legal <#C0LEGAL|legal> <!subteam^S0LEGAL|@legal-team>", user="UADMIN1")
+    assert "escalations mention <!subteam^S0LEGAL>" in texts(reply["blocks"])
+    with unit_of_work() as s:
+        assert s.get(Route, "legal").usergroup_id == "S0LEGAL"
+    assert "user group picked from the @ autocomplete" in texts(slack_app.command("route legal <#C0LEGAL|legal> legal-team", user="UADMIN1")["blocks"])

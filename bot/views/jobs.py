@@ -62,10 +62,11 @@ def stalled_channel(rows: list[tuple[Partner, str | None, int]]) -> tuple[str, l
     return f"{len(rows)} partners are stalled in onboarding", blocks[:MAX_BLOCKS]
 
 
-def escalation(request: HelpRequest, *, hours: float, sla: int, periods: int) -> tuple[str, list[dict[str, Any]]]:
+def escalation(request: HelpRequest, *, hours: float, sla: int, periods: int, usergroup: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     again = " again" if periods > 1 else ""
+    who = f"<!subteam^{usergroup}>, can someone" if usergroup else "Can someone"
     text = (f":alarm_clock: Request #{request.id} for {_partner(request.partner)} has waited {hours:.0f} business hours "
-            f"unclaimed (SLA {sla} h){again}. Can someone claim it? Asked by {user(request.requester_id)}.")
+            f"unclaimed (SLA {sla} h){again}. {who} claim it? Asked by {user(request.requester_id)}.")
     return escape(f"Request #{request.id} is past its SLA"), [section(text)]
 
 
