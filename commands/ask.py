@@ -49,12 +49,15 @@ def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str
 
 def post(ctx: Context, request_id: int, channel: str) -> Reply:
     """Post (or re-post) a request to its team channel and tell the requester where it is."""
-    with unit_of_work() as session:
+    # Never hold a database transaction across a Slack call: a slow Slack would
+    # keep SQLite's write lock and make every other writer wait.
+    with unit_of_work(read_only=True) as session:
         request = requests.get(session=session, request_id=request_id)
-        if request is None:
-            raise UserError("That request no longer exists.")
-        text, blocks = request_message(request, request.partner, now=ctx.now)
-        posted = ctx.slack.post(channel, text, blocks)
+    if request is None:
+        raise UserError("That request no longer exists.")
+    text, blocks = request_message(request, request.partner, now=ctx.now)
+    posted = ctx.slack.post(channel, text, blocks)
+    with unit_of_work() as session:
         requests.record_post(session=session, request_id=request_id, channel_id=channel, ts=posted.ts, error=posted.error)
     if not posted.ok:
         return not_posted(request, channel, posted.error or "unknown_error")

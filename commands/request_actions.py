@@ -95,7 +95,7 @@ def repost(ctx: Context, rid: int) -> Reply:
 
 def announce(ctx: Context, rid: int, event: str) -> Reply:
     """After a transition: update the channel message in place and DM the requester."""
-    with unit_of_work() as session:
+    with unit_of_work(read_only=True) as session:
         request = requests.get(session=session, request_id=rid)
     assert request is not None
     if request.channel_id and request.message_ts:

@@ -67,7 +67,7 @@ class Sender:
     def send(self, n: Notification) -> Posted:
         channel, thread_ts = n.target, n.thread_ts
         if n.thread_of:
-            with unit_of_work() as session:
+            with unit_of_work(read_only=True) as session:
                 parent_channel, parent_ts = ledger.sent_ts(session=session, job=n.job, subject=n.thread_of, period=n.period)
             if not parent_ts:
                 return Posted(False, channel=channel, error="parent_not_sent")

@@ -70,7 +70,8 @@ def spec(settings: Settings, name: str) -> JobSpec:
 
 def collect(job: JobSpec, *, settings: Settings, now: datetime, user_tz: Callable[[str], Any]) -> tuple[list[Notification], list[str]]:
     assert job.collect is not None
-    with unit_of_work() as session:
+    # Read-only: collecting asks Slack for time zones, and must not hold the write lock meanwhile.
+    with unit_of_work(read_only=True) as session:
         ctx = JobContext(session=session, settings=settings, now=now, user_tz=user_tz)
         return job.collect(ctx), ctx.warnings
 

@@ -33,7 +33,7 @@ class Call:
 
 @dataclass
 class _Fault:
-    kind: str  # "error" | "ratelimit" | "server"
+    kind: str  # "error" | "ratelimit" | "server" | "delay"
     value: Any
     times: int
 
@@ -149,6 +149,10 @@ class FakeSlack:
     def server_error_next(self, method: str, status: int = 500, times: int = 1) -> None:
         self._fault(method, _Fault("server", status, times))
 
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next N calls of `method` answer normally, but only after `seconds` (a slow Slack)."""
+        self._fault(method, _Fault("delay", seconds, times))
+
     def add_user(
         self, user_id: str, *, name: str | None = None, tz: str = "America/New_York", is_restricted: bool = False,
         is_ultra_restricted: bool = False, is_bot: bool = False, deleted: bool = False,
@@ -195,6 +199,9 @@ class FakeSlack:
                 if file_id in self._state.uploads:
                     self._state.uploads[file_id]["uploaded"] = True
             return self._send(request, 200, f"OK - {len(body)}".encode(), "text/plain")
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.value)
+            fault = None
         if fault is not None:
             if fault.kind == "ratelimit":
                 return self._send(request, 429, self._json({"ok": False, "error": "ratelimited"}), extra={"Retry-After": str(fault.value)})

@@ -272,9 +272,15 @@ def test_expired_trigger_tells_the_user_to_click_again(slack_app):
 
 
 def test_twenty_concurrent_commands_are_all_acked_fast(slack_app):
+    """Even while slow Slack calls are in flight (five requests whose channel post takes 3 s)."""
     import time
 
     slack_app.command("add Acme type:channel")
+    slack_app.fake.add_channel("C0LEGAL", name="legal")
+    slack_app.command("route legal <#C0LEGAL|legal>", user="UADMIN1")
+    slack_app.fake.delay_next("chat.postMessage", 3.0, times=5)
+    slow = [slack_app.slash(f"ask legal acme slow {n}", user="UREQ1") for n in range(5)]
+    assert all(response.status_code == 200 for response, _ in slow)
     results = []
 
     def send():
@@ -290,6 +296,8 @@ def test_twenty_concurrent_commands_are_all_acked_fast(slack_app):
     assert all(status == 200 and seconds < 1.0 for status, seconds, _ in results), results
     for _, _, url in results:
         assert slack_app.reply_to(url)["blocks"][0]["text"]["text"] == "Acme"
+    for _, url in slow:  # the slow ones finish too, and say where the request went
+        assert "Sent legal request" in texts(slack_app.reply_to(url, timeout=20)["blocks"])
 
 
 def test_no_raw_angle_brackets_reach_slack_except_our_own_mentions(slack_app):
