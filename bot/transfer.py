@@ -112,38 +112,48 @@ def _record(row: dict[str, str], *, created_by: str, now: datetime) -> dict:
     }
 
 
+EXPORTS = {
+    "partners": (
+        ["name", "type", "tier", "owner", "stage", "created_at", "archived"],
+        lambda: select(Partner).order_by(Partner.name_key),
+        lambda p: [p.name, p.type, p.tier or "", p.owner_id, p.stage, p.created_at.isoformat(), "yes" if p.archived_at else ""],
+        Partner,
+    ),
+    "interactions": (
+        ["partner", "kind", "summary", "author", "occurred_at", "channel"],
+        lambda: select(Partner.name, Interaction).join(Interaction, Interaction.partner_id == Partner.id)
+        .order_by(Interaction.occurred_at, Interaction.id),
+        lambda row: [row[0], row[1].kind, row[1].summary, row[1].author_id, row[1].occurred_at.isoformat(), row[1].channel_id or ""],
+        Interaction,
+    ),
+    "kpis": (
+        ["partner", "metric", "month", "source", "attribution", "value"],
+        lambda: select(Partner.name, KpiValue).join(KpiValue, KpiValue.partner_id == Partner.id)
+        .order_by(Partner.name_key, KpiValue.month, KpiValue.metric, KpiValue.source, KpiValue.attribution),
+        lambda row: [row[0], row[1].metric, row[1].month, row[1].source, row[1].attribution, f"{row[1].value:f}"],
+        KpiValue,
+    ),
+}
+
+
 def export(what: str, out: TextIO) -> int:
+    """Stream one table to CSV (with a progress bar on a terminal); secrets are never exported."""
+    from sqlalchemy import func
+
+    header, query, to_row, model = EXPORTS[what]
     writer = csv.writer(out)
+    writer.writerow(header)
     count = 0
-    with unit_of_work() as session:
-        if what == "partners":
-            writer.writerow(["name", "type", "tier", "owner", "stage", "created_at"])
-            query = select(Partner).order_by(Partner.name_key).execution_options(yield_per=2000)
-            for p in session.scalars(query):
-                writer.writerow([p.name, p.type, p.tier or "", p.owner_id, p.stage, p.created_at.isoformat()])
-                count += 1
-        elif what == "interactions":
-            writer.writerow(["partner", "kind", "summary", "author", "occurred_at", "channel"])
-            query = (
-                select(Partner.name, Interaction)
-                .join(Interaction, Interaction.partner_id == Partner.id)
-                .order_by(Interaction.occurred_at, Interaction.id)
-                .execution_options(yield_per=5000)
-            )
-            for name, i in session.execute(query):
-                writer.writerow([name, i.kind, i.summary, i.author_id, i.occurred_at.isoformat(), i.channel_id or ""])
-                count += 1
-        elif what == "kpis":
-            writer.writerow(["partner", "metric", "month", "source", "attribution", "value"])
-            query = (
-                select(Partner.name, KpiValue)
-                .join(KpiValue, KpiValue.partner_id == Partner.id)
-                .order_by(Partner.name_key, KpiValue.month, KpiValue.metric, KpiValue.source, KpiValue.attribution)
-                .execution_options(yield_per=5000)
-            )
-            for name, k in session.execute(query):
-                writer.writerow([name, k.metric, k.month, k.source, k.attribution, f"{k.value:f}"])
-                count += 1
-        else:
-            raise ValueError(what)
+    with unit_of_work(read_only=True) as session:
+        total = session.scalar(select(func.count()).select_from(model)) or 0
+        draw = progress_bar(f"exporting {what}") if total > 10_000 else None
+        statement = query().execution_options(yield_per=5000)
+        rows = session.scalars(statement) if what == "partners" else session.execute(statement)
+        for row in rows:
+            writer.writerow(to_row(row))
+            count += 1
+            if draw and count % 10_000 == 0:
+                draw(count, total)
+        if draw:
+            draw(count, max(total, count))
     return count
