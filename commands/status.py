@@ -52,7 +52,7 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
     attainment = record.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
     today = local_today(now, settings.zone)
     deals = record.open_deals(session=session, partner_id=partner.id)
-    last_qbr = record.last_qbr(session=session, partner_id=partner.id)
+    next_qbr, last_qbr = record.next_and_last_qbr(session=session, partner_id=partner.id, today=today)
     signals = Signals(
         stage=partner.stage,
         created_at=partner.created_at,
@@ -70,7 +70,7 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
         interaction_count=partners.interaction_count(session=session, partner_id=partner.id),
         steps=record.STEPS[partner.type],
         steps_done=record.steps_done(session=session, partner_id=partner.id),
-        next_qbr=record.next_qbr(session=session, partner_id=partner.id, today=today),
+        next_qbr=next_qbr,
         last_qbr=last_qbr,
         quarter=quarter,
         attainment=attainment,

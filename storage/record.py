@@ -86,6 +86,21 @@ def last_qbr(*, session: Session, partner_id: int) -> Qbr | None:
     )
 
 
+def next_and_last_qbr(*, session: Session, partner_id: int, today: date) -> tuple[Qbr | None, Qbr | None]:
+    """The next scheduled and the last held QBR, in one statement."""
+    rows = list(
+        session.scalars(
+            select(Qbr).where(
+                Qbr.partner_id == partner_id,
+                (Qbr.held_on.is_not(None)) | ((Qbr.held_on.is_(None)) & (Qbr.scheduled_for >= today)),
+            )
+        )
+    )
+    upcoming = [q for q in rows if q.held_on is None]
+    held = [q for q in rows if q.held_on is not None]
+    return (min(upcoming, key=lambda q: q.scheduled_for, default=None), max(held, key=lambda q: q.held_on, default=None))
+
+
 def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | None, user_id: str, now: datetime) -> tuple[Qbr, bool]:
     """Record a QBR held today: the latest pending one up to a week ahead, else a new one (created=True)."""
     pending = session.scalar(
@@ -167,15 +182,19 @@ def quarter_attainment(*, session: Session, partner_id: int, months: list[str], 
         )
     ).all()
     values = effective_values([tuple(r) for r in rows])
-    targets = dict(
-        session.execute(
-            select(KpiTarget.metric, KpiTarget.value).where(KpiTarget.partner_id == partner_id, KpiTarget.period == quarter)
-        ).all()
-    )
-    # Monthly targets add up to a quarter when no quarter target is set.
-    for metric, value in session.execute(
-        select(KpiTarget.metric, func.sum(KpiTarget.value)).where(KpiTarget.partner_id == partner_id, KpiTarget.period.in_(months)).group_by(KpiTarget.metric)
+    # A quarter target wins; otherwise the month targets add up to one.
+    targets: dict[str, Decimal] = {}
+    monthly: dict[str, Decimal] = {}
+    for metric, period, value in session.execute(
+        select(KpiTarget.metric, KpiTarget.period, KpiTarget.value).where(
+            KpiTarget.partner_id == partner_id, KpiTarget.period.in_([quarter, *months])
+        )
     ):
+        if period == quarter:
+            targets[metric] = value
+        else:
+            monthly[metric] = monthly.get(metric, Decimal(0)) + value
+    for metric, value in monthly.items():
         targets.setdefault(metric, value)
     result = []
     for metric in METRICS:
