@@ -273,7 +273,7 @@ def test_ssrf_refusals_at_startup(url, problem):
 
 def test_connect_time_check_refuses_private_peer(monkeypatch):
     # DNS said "public" when checked, but the connection landed on loopback (rebinding).
-    monkeypatch.setattr(outbound, "check_url", lambda url, allow_private: None)
+    monkeypatch.setattr(outbound, "check_url", lambda url, **kwargs: None)
     with FakeHttp() as server:
         with pytest.raises(outbound.Refused, match="private address"):
             outbound.request("GET", server.url, allow_private=False)

@@ -1,0 +1,182 @@
+"""Outbound safety (issue 11): nothing reaches an address nobody checked, the
+CRM token stays with the CRM, and secrets and control characters never reach a
+log line."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot import outbound
+from bot.settings import SettingsError
+from jobs import webhook_delivery
+from storage import partners, webhooks
+from storage.db import unit_of_work
+from storage.models import Partner, WebhookOutbox
+from tests.conftest import make_settings
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+HOST = "hooks.partner.example"
+PUBLIC = "93.184.215.14"  # a public address; connecting to it is simulated as "refused"
+
+
+class Listener:
+    """A bare TCP server on loopback standing in for an internal service: it
+    records every connection and every byte anyone sends it."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    def __enter__(self) -> Listener:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.settimeout(2)
+            try:
+                self.received.append(conn.recv(65536))
+            except OSError:
+                self.received.append(b"")
+            conn.close()
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """A resolver for HOST whose answers the test scripts, one list per lookup
+    (the last repeats); other names resolve normally. Connecting to PUBLIC is
+    refused, as if that host were down, so the test never leaves the machine."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+    script = {"answers": [[PUBLIC]], "lookups": 0}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != HOST:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers = script["answers"]
+        answer = answers[min(script["lookups"], len(answers) - 1)]
+        script["lookups"] += 1
+        port = int(port or 0)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (ip, port, 0, 0)) if ":" in ip
+                else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answer]
+
+    def create_connection(address, *args, **kwargs):
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return script
+
+
+def hook_settings(url, database_url, **extra):
+    hooks = json.dumps([{"url": url, "events": ["*"], "secret": "whsec-test-0123456789"}])
+    return make_settings(DATABASE_URL=database_url, PARTNERBOT_WEBHOOKS=hooks, **extra)
+
+
+def emit_one(settings):
+    with unit_of_work() as s:
+        partner = partners.create(session=s, name="Acme", type="channel", tier=None, owner_id="U1", stage="active",
+                                  created_by="U1", now=NOW)
+        webhooks.emit(session=s, hooks=settings.webhooks, event="deal.registered", partner=s.get(Partner, partner.id),
+                      subject={"x": 1}, now=NOW)
+
+
+def outbox():
+    with unit_of_work() as s:
+        return list(s.scalars(select(WebhookOutbox)))
+
+
+# --- item 9: the address connected to is the address checked -------------------------
+
+def test_dns_rebinding_between_check_and_connect_sends_nothing_inside(database_url, dns):
+    with Listener() as internal:
+        url = f"https://{HOST}:{internal.port}/hook"
+        settings = hook_settings(url, database_url)
+        outbound.validate(settings)  # start-up: the name resolves to a public address
+        # At delivery the attacker's DNS answers "public" once, then "loopback" on every later lookup.
+        dns["answers"], dns["lookups"] = [[PUBLIC], ["127.0.0.1"]], 0
+        emit_one(settings)
+        webhook_delivery.deliver_due(settings=settings, now=NOW)
+    assert internal.received == []
+    (row,) = outbox()
+    assert row.status == "pending" and row.last_error.startswith("network")
+
+
+def test_rebinding_at_request_time_never_reaches_the_internal_server(dns):
+    with Listener() as internal:
+        dns["answers"] = [[PUBLIC], ["127.0.0.1"]]
+        with pytest.raises((outbound.Refused, httpx.TransportError)):
+            outbound.request("POST", f"https://{HOST}:{internal.port}/hook", allow_private=False,
+                             headers={"Authorization": "Bearer tok-very-secret"}, content=b'{"secret": 1}')
+    assert internal.received == []
+
+
+def test_one_private_address_among_the_answers_refuses_the_host(dns):
+    with Listener() as internal:
+        dns["answers"] = [[PUBLIC, "127.0.0.1"]]
+        with pytest.raises(outbound.Refused, match=r"private address \(127\.0\.0\.1\)"):
+            outbound.request("GET", f"https://{HOST}:{internal.port}/", allow_private=False)
+    assert internal.received == []
+    assert dns["lookups"] == 1  # resolved once
+
+
+def test_allow_private_urls_still_reaches_loopback(dns):
+    from tests.fake_http import FakeHttp
+
+    with FakeHttp() as server:
+        dns["answers"] = [["127.0.0.1"]]
+        answer = outbound.request("GET", f"http://{HOST}:{server.server.server_address[1]}/ok", allow_private=True)
+        assert answer.status == 200
+        (seen,) = server.seen
+    assert seen.headers["host"] == f"{HOST}:{server.server.server_address[1]}"  # the name, not the pinned IP
+
+
+@pytest.mark.parametrize("address", [
+    "2002:a00:1::1",                              # 6to4 of 10.0.0.1
+    "2002:7f00:1::",                              # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",                          # 6to4 of 169.254.169.254 (cloud metadata)
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",       # Teredo, client 10.0.0.1
+    "::ffff:127.0.0.1",                           # IPv4-mapped
+    "::ffff:169.254.169.254",
+    "64:ff9b::a9fe:a9fe",                         # NAT64 of 169.254.169.254
+    "64:ff9b::7f00:1",                            # NAT64 of 127.0.0.1
+    "::ffff:0:a00:1",                             # IPv4-translated 10.0.0.1
+    "::a00:1",                                    # IPv4-compatible 10.0.0.1
+    "2606:4700::5efe:c0a8:101",                   # ISATAP, 192.168.1.1
+    "64:ff9b:1::808:808",                         # local-use NAT64 prefix
+])
+def test_ipv6_addresses_carrying_a_private_ipv4_are_refused(address):
+    settings = make_settings(PARTNERBOT_WEBHOOKS=json.dumps([{"url": f"https://[{address}]/hook", "events": ["*"], "secret": "s"}]))
+    with pytest.raises(SettingsError, match=r"^setting PARTNERBOT_WEBHOOKS\[0\]\.url: .*private"):
+        outbound.validate(settings)
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8", "2606:4700:4700::1111"])
+def test_ipv6_addresses_carrying_a_public_ipv4_are_allowed(address):
+    assert not outbound.forbidden_address(address)
+
+
+def test_six_to_four_resolution_is_refused_at_connect(dns):
+    with Listener() as internal:
+        dns["answers"] = [["2002:7f00:1::1"]]
+        with pytest.raises(outbound.Refused):
+            outbound.request("GET", f"https://{HOST}:{internal.port}/", allow_private=False)
+    assert internal.received == []
