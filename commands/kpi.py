@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.views.messages import confirmation
-from bot.views.partners import metric_value
+from bot.views.text import metric_value
 from bot.views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError

@@ -161,8 +161,8 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     (post,) = fake_slack.calls_to("chat.postMessage")
     body = texts(post.args["blocks"])
     assert post.args["channel"] == "C0DIGEST" and "week 2026-W48" in body
-    assert "*revenue* $40k of $80k (50%)" in body
-    assert "1. *Acme* $30k" in body and "*At risk (1)*: *Globex*" in body
+    assert "*revenue* $40K of $80K (50%)" in body
+    assert "1. *Acme* $30K" in body and "*At risk (1)*: *Globex*" in body
     assert "*This week*: 1 interactions logged" in body
     (get_url,) = fake_slack.calls_to("files.getUploadURLExternal")
     assert get_url.args["filename"] == "attainment-2026-W48.png"
@@ -175,7 +175,7 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     with unit_of_work() as s:
         record.set_kpi(session=s, partner_id=1, metric="revenue", month="2026-12", value=Decimal("5000"), user_id="U1", now=NOW)
     run_job("kpi-digest", settings=job_settings, slack=slack, now=monday + timedelta(days=7, hours=1))
-    assert "+$5k since last digest" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
+    assert "+$5K since last digest" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
 
 
 def test_empty_digest_says_nothing_to_report(job_settings, slack, fake_slack):

@@ -83,10 +83,10 @@ def test_adoption_is_a_percentage(acme):
 
 def test_kpi_shows_replaced_value_and_card_shows_attainment(acme):
     body(acme, "kpi acme revenue 10k")
-    assert "(replaced $10k)" in body(acme, "kpi acme revenue 15k")
+    assert "(replaced $10K)" in body(acme, "kpi acme revenue 15k")
     assert "target" in body(acme, "target acme revenue 60k")
     card = body(acme, "status acme")
-    assert "*revenue* $15k of $60k · 25%" in card
+    assert "*revenue* $15K of $60K · 25%" in card
     assert "`██▌" not in card and "`███░░░░░░░`" not in card
 
 

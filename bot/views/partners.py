@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +22,13 @@ from bot.views.text import (
     fields,
     header,
     lines_section,
+    metric_value,
+    money,
     more,
     section,
     user,
 )
-from storage.health import Health
+from storage.health import Health, stored
 from storage.models import DealRegistration, HelpRequest, Interaction, OnboardingStep, Partner, Qbr
 from storage.record import Attainment
 
@@ -42,11 +43,21 @@ PAGE_SIZE = 25
 HOME_PARTNERS = 40
 
 
+HEALTH_EMOJI = {"healthy": ":large_green_circle:", "needs attention": ":large_yellow_circle:", "at risk": ":red_circle:"}
+
+
 def health_badge(health: Health) -> str:
-    emoji = {"healthy": ":large_green_circle:", "needs attention": ":large_yellow_circle:"}.get(
-        health.label, ":red_circle:"
-    )
-    return f"{emoji} {health.score}/100 ({health.label})"
+    if health.score is None:
+        return f":white_circle: {health.label}"
+    return f"{HEALTH_EMOJI.get(health.label, ':red_circle:')} {health.score}/100 ({health.label})"
+
+
+def health_short(health: Health) -> str:
+    """The same score, label and first reason on every line that lists partners."""
+    if health.score is None:
+        return f"health {health.label}"
+    reason = health.reasons[0] if health.reasons else ""
+    return f"health {health.score} {health.label}" + (f" ({escape(reason)})" if reason and reason != health.label else "")
 
 
 def partner_line(partner: Partner, *, last_touch: datetime | None, now: datetime, health: Health | None = None) -> str:
@@ -54,11 +65,15 @@ def partner_line(partner: Partner, *, last_touch: datetime | None, now: datetime
     if partner.tier:
         parts.append(escape(partner.tier))
     parts.append(f"{STAGE_EMOJI.get(partner.stage, '')} {partner.stage}".strip())
-    if health is not None:
-        parts.append(f"health {health.score} ({escape(health.reasons[0])})")
+    # Lists read the stored score from the row itself: one health everywhere.
+    parts.append(health_short(health if health is not None else stored(partner)))
     parts.append(f"last touch {ago(last_touch, now)}")
     parts.append(f"owner {user(partner.owner_id)}")
     return "• " + " · ".join(parts)
+
+
+def at_risk_count(healths: list[Health]) -> int:
+    return sum(1 for h in healths if h.label == "at risk")
 
 
 @dataclass(frozen=True)
@@ -80,26 +95,6 @@ class CardData:
 def bar(ratio: float, width: int = 10) -> str:
     filled = max(0, min(width, round(ratio * width)))
     return "█" * filled + "░" * (width - filled)
-
-
-def money(value: Decimal | float, currency: str) -> str:
-    value = float(value)
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            text = f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
-            break
-    else:
-        text = f"{value:,.0f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def metric_value(metric: str, value: Decimal | float, currency: str) -> str:
-    if metric == "revenue":
-        return money(value, currency)
-    if metric == "adoption":
-        return f"{float(value):.0f}%"
-    return f"{float(value):,.0f}"
 
 
 def kpi_lines(attainment: list[Attainment], currency: str) -> list[str]:
@@ -131,6 +126,8 @@ def partner_card(
     p = data.partner
     next_qbr = data.next_qbr.scheduled_for.isoformat() if data.next_qbr and data.next_qbr.scheduled_for else "not scheduled"
     last_qbr = data.last_qbr.held_on.isoformat() if data.last_qbr and data.last_qbr.held_on else "none held"
+    if data.last_qbr and data.last_qbr.notes and data.last_qbr.notes.strip():  # the first line of its notes
+        last_qbr += f": {escape(cut(data.last_qbr.notes.strip().splitlines()[0], 120))}"
     blocks: list[dict[str, Any]] = [
         header(cut(p.name, 140)),
         fields(
@@ -200,8 +197,8 @@ def portfolio(
                 "`/partner add &lt;name&gt; type:channel|alliance|technology`."
             )
         ]
-    ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
-    at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
+    ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
+    at_risk = at_risk_count([h for _, _, h in rows])
     blocks = [
         header(f"Portfolio · {len(rows):,} partners"),
         context(f"Owner {user(owner_id)} · {at_risk:,} at risk · worst health first"),
@@ -250,8 +247,8 @@ def home_view(
     ]
     if not rows:
         blocks.append(section("You own no partners yet. Add one with `/partner add &lt;name&gt; type:channel|alliance|technology`."))
-    ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
-    at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
+    ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
+    at_risk = at_risk_count([h for _, _, h in rows])
     if rows:
         blocks.append(context(f"{len(rows):,} partners · {at_risk:,} at risk · worst health first"))
     for partner, last_touch, health in ordered[:HOME_PARTNERS]:

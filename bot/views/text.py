@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import inflect
+from babel.numbers import format_compact_currency, format_currency
 
 from bot.views.ids import Action
 
@@ -18,6 +23,61 @@ MAX_CONTEXT_TEXT = 2000
 def escape(text: str) -> str:
     """Make user text inert in mrkdwn: `<!channel>` and `<@U1>` cannot ping."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Formatting characters Slack's mrkdwn acts on. Partner names may not contain them
+# (commands.add refuses them), so a name renders exactly as typed inside `*…*`.
+MRKDWN_MARKS = "*_~`"
+
+
+@lru_cache(maxsize=1)
+def _english() -> inflect.engine:
+    return inflect.engine()
+
+
+def a(word: str) -> str:
+    """`word` with its indefinite article: "a call", "an email", "an alliance partner"."""
+    return _english().a(word)
+
+
+def article(word: str) -> str:
+    """Just the article for `word` ("a" or "an"), for when the word itself is formatted."""
+    return a(word).split(" ", 1)[0]
+
+
+def plural(count: int, noun: str) -> str:
+    """The count and the noun that agrees with it: "1 partner", "2,000 partners"."""
+    return f"{count:,} {plural_noun(count, noun)}"
+
+
+def plural_noun(count: int, noun: str) -> str:
+    """Only the noun that agrees with `count` ("partner" / "partners"), for when the count is formatted."""
+    return _english().plural_noun(noun, count)
+
+
+MONEY_LOCALE = "en_US"
+CENTS_BELOW = 10
+
+
+def money(value: Decimal | float | int, currency: str) -> str:
+    """The one money formatter: "$0.50", "$9.99", "$950", "$12.5K", "$1.2M", "$1T" in
+    the configured currency (babel's en_US compact currency format). Cents show
+    below 10, where they matter; commands.parser.amount reads every form back."""
+    value = Decimal(str(value))
+    if abs(value) < CENTS_BELOW:
+        if value == value.to_integral_value():
+            return format_currency(value, currency, format="¤#,##0", currency_digits=False, locale=MONEY_LOCALE)
+        return format_currency(value, currency, locale=MONEY_LOCALE)
+    return format_compact_currency(value, currency, locale=MONEY_LOCALE, fraction_digits=2)
+
+
+def metric_value(metric: str, value: Decimal | float, currency: str) -> str:
+    """A KPI figure as shown everywhere: revenue as money, adoption in %, counts whole."""
+    if metric == "revenue":
+        return money(value, currency)
+    if metric == "adoption":
+        return f"{float(value):.0f}%"
+    return f"{float(value):,.0f}"
 
 
 def cut(text: str, limit: int) -> str:
