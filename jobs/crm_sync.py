@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from sqlalchemy import delete, select
@@ -99,7 +100,12 @@ def call(method: str, url: str, *, settings: Settings, throttle: Throttle | None
             elif answer.status >= 500:
                 problem, wait = f"HTTP {answer.status}", delay
             elif answer.status >= 400:
-                raise SyncError(f"the CRM answered HTTP {answer.status}: {answer.body[:200].decode('utf-8', 'replace')}")
+                # Never the body: a CRM may echo the request (and its Authorization header) back.
+                hint = "; check PARTNERBOT_CRM_TOKEN" if answer.status in (401, 403) else ""
+                raise SyncError(f"the CRM answered HTTP {answer.status}{hint}")
+            elif answer.status >= 300:
+                raise SyncError(f"the CRM answered a redirect (HTTP {answer.status}); redirects are not followed "
+                                "with the token: set PARTNERBOT_CRM_URL to the final address")
             else:
                 return answer
         if attempt == MAX_ATTEMPTS:
@@ -190,6 +196,7 @@ class JsonSource:
 
     def deals(self, start: datetime, end: datetime) -> Iterator[Deal]:
         url: str | None = self.settings.crm_url
+        origin = _origin(url or "")
         pages = 0
         while url:
             pages += 1
@@ -197,9 +204,15 @@ class JsonSource:
                 raise SyncError("the JSON source kept returning `next` pages")
             try:
                 data = call("GET", url, settings=self.settings, sleep=self.sleep, headers=self.headers).json()
-                rows, url = data["deals"], data.get("next")
+                rows, following = data["deals"], data.get("next")
+                url = urljoin(url, following) if following else None
             except (ValueError, KeyError, TypeError):
                 raise SyncError('the JSON source must return {"deals": [...], "next": url or null}') from None
+            if url and _origin(url) != origin:
+                # The bearer token belongs to the configured origin; a `next` elsewhere would hand it over.
+                raise SyncError(f"the JSON source's `next` page is on {urlsplit(url).hostname or 'another host'}, not on "
+                                f"the origin of PARTNERBOT_CRM_URL ({origin[0]}://{origin[1]}:{origin[2]}); "
+                                "the token is only sent there")
             for row in rows:
                 try:
                     closed_on = date.fromisoformat(row["closed_at"])
@@ -208,6 +221,17 @@ class JsonSource:
                 if start.astimezone(self.settings.zone).date() <= closed_on < end.astimezone(self.settings.zone).date():
                     attribution = "influenced" if row.get("attribution") == "influenced" else "sourced"
                     yield Deal(str(row.get("id")), row.get("partner") or None, _decimal(row.get("amount")), closed_on, attribution)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port filled in: what the token is bound to."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # unreadable: matches nothing valid
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
 
 
 def connector(settings: Settings, *, sleep=None) -> Connector:

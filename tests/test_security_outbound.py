@@ -180,3 +180,79 @@ def test_six_to_four_resolution_is_refused_at_connect(dns):
         with pytest.raises(outbound.Refused):
             outbound.request("GET", f"https://{HOST}:{internal.port}/", allow_private=False)
     assert internal.received == []
+
+
+# --- item 10: the CRM token goes only to the configured origin -------------------------
+
+def json_crm_settings(url, database_url):
+    return make_settings(DATABASE_URL=database_url, PARTNERBOT_CRM="json", PARTNERBOT_CRM_URL=url,
+                         PARTNERBOT_CRM_TOKEN="tok-very-secret", PARTNERBOT_ALLOW_PRIVATE_URLS="true")
+
+
+def kpi_rows():
+    from storage.models import KpiValue
+
+    with unit_of_work() as s:
+        return list(s.scalars(select(KpiValue)))
+
+
+@pytest.mark.parametrize("elsewhere", ["http://localhost:{other}/steal", "//localhost:{other}/steal", "http://127.0.0.1:{other}/steal"])
+def test_json_next_on_another_origin_is_refused_and_gets_no_token(database_url, monkeypatch, elsewhere):
+    from jobs import crm_sync
+    from tests.fake_http import Answer, FakeHttp
+
+    monkeypatch.setattr(crm_sync, "_sleep", lambda s: None)
+    with FakeHttp() as crm, FakeHttp() as other:
+        other_port = other.server.server_address[1]
+        crm.queue = [Answer(body={"deals": [{"id": "a", "partner": "Acme", "amount": 5, "closed_at": "2026-11-02"}],
+                                  "next": elsewhere.format(other=other_port)})]
+        with pytest.raises(crm_sync.SyncError) as info:
+            crm_sync.sync(settings=json_crm_settings(crm.url + "/deals", database_url), now=NOW)
+        assert other.seen == []
+        assert crm.seen[0].headers["authorization"] == "Bearer tok-very-secret"
+    assert "PARTNERBOT_CRM_URL" in str(info.value) and "tok-very-secret" not in str(info.value)
+    assert kpi_rows() == []
+
+
+def test_json_next_on_the_same_origin_is_followed(database_url):
+    from jobs import crm_sync
+    from tests.fake_http import Answer, FakeHttp
+
+    with unit_of_work() as s:
+        partners.create(session=s, name="Acme", type="channel", tier=None, owner_id="U1", stage="active", created_by="U1", now=NOW)
+    with FakeHttp() as crm:
+        crm.queue = [Answer(body={"deals": [], "next": "/deals?page=2"}),
+                     Answer(body={"deals": [{"id": "a", "partner": "Acme", "amount": 5, "closed_at": "2026-11-02"}], "next": None})]
+        report = crm_sync.sync(settings=json_crm_settings(crm.url + "/deals", database_url), now=NOW)
+        assert [seen.path for seen in crm.seen] == ["/deals", "/deals?page=2"]
+        assert all(seen.headers["authorization"] == "Bearer tok-very-secret" for seen in crm.seen)
+    assert report.matched == 1
+
+
+def test_crm_redirect_is_not_followed_with_the_token(database_url):
+    from jobs import crm_sync
+    from tests.fake_http import Answer, FakeHttp
+
+    with FakeHttp() as crm, FakeHttp() as other:
+        crm.queue = [Answer(302, b"", {"Location": other.url + "/deals"})]
+        with pytest.raises(crm_sync.SyncError, match="PARTNERBOT_CRM_URL"):
+            crm_sync.sync(settings=json_crm_settings(crm.url + "/deals", database_url), now=NOW)
+        assert other.seen == []
+
+
+# --- item 12: what a CRM says back never reaches a log or an error ------------------------
+
+def test_crm_error_body_is_never_echoed(database_url, caplog):
+    import logging
+
+    from jobs import crm_sync
+    from tests.fake_http import Answer, FakeHttp
+
+    echo = b'{"error": "unauthorized", "request_headers": {"Authorization": "Bearer tok-very-secret"}}'
+    with FakeHttp() as crm, caplog.at_level(logging.DEBUG):
+        crm.queue = [Answer(401, echo)]
+        with pytest.raises(crm_sync.SyncError) as info:
+            crm_sync.sync(settings=json_crm_settings(crm.url + "/deals", database_url), now=NOW)
+    assert str(info.value) == "the CRM answered HTTP 401; check PARTNERBOT_CRM_TOKEN"
+    for record in caplog.records:
+        assert "tok-very-secret" not in record.getMessage() and "tok-very-secret" not in (record.exc_text or "")
