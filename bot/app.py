@@ -8,14 +8,16 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.dispatch import run, run_command
+from bot.events import skip_seen_events
 from bot.settings import Settings
 from bot.slack import JobSlack
+from bot.verify import Verification, may_respond
 from bot.views.ids import Action, Shortcut, View
 from bot.views.messages import error_blocks
 from bot.views.partners import log_modal, partner_card, partner_modal
@@ -54,12 +56,20 @@ def web_client(settings: Settings) -> WebClient:
 
 
 def build_app(settings: Settings, *, verify_token: bool = True) -> App:
+    signing_secret = settings.secret("slack_signing_secret") or ""
+    verification = Verification(signing_secret, settings.slack_api_url)
     app = App(
         client=web_client(settings),
-        signing_secret=settings.secret("slack_signing_secret") or "",
+        signing_secret=signing_secret,
         token_verification_enabled=verify_token,
+        # One signature check (bot/verify.py), in Bolt's own place before authorization;
+        # Bolt's logs the whole body of every request it refuses.
+        request_verification_enabled=False,
+        before_authorize=verification,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
+    verification.attach(app)  # the HTTP door checks with it before a body is parsed
+    app.middleware(skip_seen_events)
     register(app, settings)
     return app
 
@@ -269,22 +279,15 @@ def register(app: App, settings: Settings) -> None:
                 view = partner_modal(partner_card(data, now=now, zone=settings.zone, currency=settings.currency), partner.name)
         client.views_update(view_id=opened["view"]["id"], view=view)
 
-    def on_error(error: Exception, body: dict[str, Any], respond: Respond | None, logger: logging.Logger) -> None:
+    def on_error(error: Exception, context: BoltContext, respond: Respond | None, logger: logging.Logger) -> None:
         logger.exception("listener failed: %s", type(error).__name__)
-        if respond is not None and body.get("response_url"):
+        # Never a reply to a request that was not verified, nor to a URL that is not Slack's.
+        if respond is not None and may_respond(context, settings.slack_api_url):
             try:
                 respond(response_type="ephemeral", replace_original=False, text=FRIENDLY_FAILURE, blocks=error_blocks(FRIENDLY_FAILURE))
             except Exception:  # telling the user failed too; the cause is logged above
                 logger.warning("could not tell the user about the failure")
 
-    def skip_event_retries(body: dict[str, Any], request, next) -> Any:
-        # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); the
-        # first delivery was handled, and Bolt itself does not de-duplicate.
-        if body.get("type") == "event_callback" and request.headers.get("x-slack-retry-num"):
-            return BoltResponse(status=200, body="")
-        return next()
-
-    app.middleware(skip_event_retries)
     app.command("/partner")(partner_command)
     app.action(Action.SHARE)(rerun)
     app.action(Action.PAGE)(rerun)

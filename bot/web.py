@@ -1,50 +1,130 @@
-"""HTTP mode: a WSGI app (`POST /slack/events`, `GET /healthz`) on waitress."""
+"""HTTP mode: a WSGI app (`POST /slack/events`, `GET /healthz`) on waitress.
+
+The door: a body over 1 MiB gets 413 before it is read, a request without a
+valid Slack signature 401 before its body is parsed, a signed body that is
+not a Slack payload 400 — each logged as one short line without the body.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
+from slack_bolt import App, BoltRequest
 
-from storage.db import engine
+from bot import verify
+from storage import events
+from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 SERVER_THREADS = 32
+EVENTS_PATH = "/slack/events"
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+TEXT = ("Content-Type", "text/plain; charset=utf-8")
+JSON = ("Content-Type", "application/json")
 
 
 def wsgi_app(app: App) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path="/slack/events")
+    door = verify.attached(app)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            return _healthz(start_response)
-        if path == "/slack/events":
-            if method != "POST":
-                start_response("405 Method Not Allowed", [("Allow", "POST"), ("Content-Type", "text/plain")])
-                return [b"POST only\n"]
-            return slack(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"Not Found\n"]
+            status, headers, body = _healthz()
+        elif path == EVENTS_PATH and method == "POST":
+            status, headers, body = _events(app, door, environ)
+        elif path == EVENTS_PATH:
+            status, headers, body = _refuse(405, "method not allowed", b"POST only\n", [("Allow", "POST")])
+        else:
+            status, headers, body = _refuse(404, "unknown path", b"Not Found\n")
+        start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
+        # HEAD: the same headers and no body; a body here would be read as the
+        # start of the next response on a keep-alive connection.
+        return [] if method == "HEAD" else [body]
 
     return application
 
 
-def _healthz(start_response: Callable[..., Any]) -> Iterable[bytes]:
+def _refuse(status: int, reason: str, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> Response:
+    verify.log_rejection(status, reason)
+    return status, [TEXT, *(headers or [])], body or f"{HTTPStatus(status).phrase}\n".encode()
+
+
+def _events(app: App, door: verify.Verification | None, environ: dict[str, Any]) -> Response:
     try:
-        with engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-        status, body = "200 OK", {"ok": True, "database": "ok"}
+        length = int(environ["CONTENT_LENGTH"]) if environ.get("CONTENT_LENGTH") else None
+    except ValueError:
+        return _refuse(400, "malformed Content-Length")
+    if length is not None and length > verify.MAX_BODY:
+        return _refuse(413, "body over 1 MiB")
+    timestamp, signature = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
+    if reason := verify.header_rejection(timestamp, signature):
+        return _refuse(401, reason)
+    # Without a Content-Length (chunked, under gunicorn) the stream ends with the body: read one byte past the limit.
+    raw = environ["wsgi.input"].read(verify.MAX_BODY + 1 if length is None else length)
+    if len(raw) > verify.MAX_BODY:
+        return _refuse(413, "body over 1 MiB")
+    if door is not None and (reason := door.rejection(raw, timestamp, signature)):
+        return _refuse(401, reason)
+    try:
+        text = raw.decode("utf-8")
+        request = BoltRequest(body=text, query=environ.get("QUERY_STRING", ""), headers=_headers(environ),
+                              context={verify.VERIFIED: True} if door is not None else None)
+    except Exception as error:  # any way a body fails to parse is the sender's mistake, not ours
+        return _refuse(400, f"unreadable body ({type(error).__name__})")
+    if not isinstance(request.body, dict) or not request.body:
+        return _refuse(400, "not a Slack payload")
+    response = app.dispatch(request)
+    headers = [(k, v) for k, values in response.headers.items() if k.lower() != "content-length" for v in values]
+    return response.status, headers, (response.body or "").encode("utf-8")
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {key.lower().replace("_", "-"): value for key, value in environ.items() if key in ("CONTENT_LENGTH", "CONTENT_TYPE")}
+    headers.update({key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")})
+    return headers
+
+
+class _RolledBack(Exception):
+    """Raised inside the health check's unit of work so that its write is undone."""
+
+
+def _healthz() -> Response:
+    """200 when the database takes a write (made and rolled back): a read-only
+    or full database is as useless to partnerbot as an unreachable one."""
+    try:
+        with unit_of_work() as session:
+            events.probe_write(session=session, probe_id=f"healthz-{uuid.uuid4().hex}", now=datetime.now(timezone.utc))
+            raise _RolledBack
+    except _RolledBack:
+        status, body = 200, {"ok": True, "database": "ok"}
     except Exception as error:  # health checks report, they do not raise
-        log.warning("health check: database unreachable (%s)", type(error).__name__)
-        status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
-    start_response(status, [("Content-Type", "application/json")])
-    return [json.dumps(body).encode()]
+        log.warning("health check: database cannot be written (%s)", type(error).__name__)
+        status, body = 503, {"ok": False, "database": "unavailable"}
+    return status, [JSON], json.dumps(body).encode()
+
+
+def _waitress_channel():
+    """waitress's own refusals (body over the limit, malformed HTTP) logged like ours: one line."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class RefusalTask(ErrorTask):
+        def execute(self) -> None:
+            error = self.request.error
+            verify.log_rejection(error.code, error.reason.lower())  # never error.body: it may quote the request
+            super().execute()
+
+    class Channel(HTTPChannel):
+        error_task_class = RefusalTask
+
+    return Channel
 
 
 class Server:
@@ -53,7 +133,11 @@ class Server:
     def __init__(self, app: App, *, host: str, port: int):
         from waitress.server import create_server
 
-        self._server = create_server(wsgi_app(app), host=host, port=port, threads=SERVER_THREADS, ident="partnerbot")
+        # waitress refuses a Content-Length over the limit before reading the body,
+        # and stops reading a chunked body at the limit (it answers 413 for >= the setting).
+        self._server = create_server(wsgi_app(app), host=host, port=port, threads=SERVER_THREADS, ident="partnerbot",
+                                     max_request_body_size=verify.MAX_BODY + 1)
+        self._server.channel_class = _waitress_channel()
         self._closing = False
 
     @property
@@ -80,7 +164,8 @@ def make_server(app: App, *, host: str, port: int) -> Server:
 
 def serve_workers(settings, *, host: str, port: int, workers: int) -> None:
     """Several worker processes (gunicorn, threaded workers) for machines with
-    more cores; each worker builds its own Bolt app and database pool."""
+    more cores; each worker builds its own Bolt app and database pool.
+    gunicorn streams bodies to the app, which reads at most 1 MiB of any (_events)."""
     from gunicorn.app.base import BaseApplication
 
     from bot.app import build_app

@@ -361,3 +361,18 @@ class Change(Base):
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_changes_user_at", "user_id", "at"),)
+
+
+# --- Security (bot/verify.py, bot/events.py) ---------------------------------
+
+
+class SeenEvent(Base):
+    """An Events API delivery already handled, by `event_id`, kept a day: Slack
+    redelivers an event it thinks we missed, and the id is what repeats."""
+
+    __tablename__ = "seen_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_seen_events_seen_at", "seen_at"),)

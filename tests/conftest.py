@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -268,14 +269,15 @@ class SlackApp:
         assert response.status_code == 200, response.text
         return response
 
-    def event(self, event: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
+    def event(self, event: dict[str, Any], *, headers: dict[str, str] | None = None, event_id: str | None = None) -> httpx.Response:
+        """An Events API delivery; Slack's redeliveries of one event repeat its `event_id`."""
         envelope = {
             "token": "legacy-verification-token",
             "team_id": "T0TEAM",
             "api_app_id": "A0PARTNER",
             "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{int(time.time() * 1000)}",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:12]}",
             "event_time": int(time.time()),
             "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
         }
