@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,7 +27,11 @@ for SLACK_APP_TOKEN; put both in .env and run `make run` again.
 
 
 class CommandError(Exception):
-    """A CLI failure with a message for the terminal (exit code 1)."""
+    """A CLI failure with a message for the terminal (exit code 1, or `code`)."""
+
+    def __init__(self, message: str, *, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
 class RedactSecrets(logging.Filter):
@@ -59,10 +64,39 @@ def setup_logging(settings: Settings, level: int = logging.INFO) -> None:
 
 
 def _prepare(settings: Settings, url: str | None = None) -> None:
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     from storage import db
 
-    db.configure(url or settings.database_url)
-    db.upgrade()
+    url = url or settings.database_url
+    try:
+        db.configure(url)
+        db.upgrade()
+    except (DBAPIError, ArgumentError) as error:
+        raise CommandError(database_problem(url, error), code=2) from None
+    except ModuleNotFoundError as error:  # e.g. PostgreSQL without its driver installed
+        raise CommandError(database_problem(url, f"its driver {error.name} is not installed"), code=2) from None
+
+
+def database_problem(url: str, error: Exception | str) -> str:
+    """One line naming the database (password hidden) and what is wrong with it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparsable URL: name the setting, not its text
+        return "setting DATABASE_URL: not a database URL like sqlite:///partnerbot.db or postgresql+psycopg://user:pass@host/db"
+    shown = parsed.render_as_string(hide_password=True)
+    reason = (str(getattr(error, "orig", None) or error).strip() or type(error).__name__).splitlines()[0]
+    if parsed.password:
+        reason = reason.replace(parsed.password, "***")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).resolve().parent
+        if not folder.is_dir():
+            reason = f"the directory {folder} does not exist"
+        elif not os.access(folder, os.W_OK):
+            reason = f"no permission to write in {folder} ({reason})"
+    return f"cannot use the database {shown}: {reason}; check DATABASE_URL"
 
 
 def _require(settings: Settings, *names: str) -> None:
@@ -79,8 +113,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    setup_logging(settings)
     _prepare(settings)
+    setup_logging(settings)
     app = _connect(settings)
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
     handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
@@ -142,8 +176,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings, "slack_bot_token", "slack_signing_secret")
     from bot.web import make_server
 
-    setup_logging(settings)
     _prepare(settings)
+    setup_logging(settings)
     if args.workers > 1:
         _connect(settings)  # fail fast, in one line, before forking
         return _serve_workers(args, settings)
@@ -193,8 +227,8 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from bot import scheduler as scheduling
 
     outbound.validate(settings)
-    setup_logging(settings)
     _prepare(settings)
+    setup_logging(settings)
     slack = _job_slack(settings)
     scheduling.catch_up(settings, slack)
     scheduler = scheduling.build(settings, slack, blocking=True)
@@ -323,39 +357,74 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.transfer import ImportError_, import_partners
+    from bot.transfer import ImportError_, _plural, import_partners
 
     _prepare(settings)
     try:
-        count = import_partners(Path(args.file))
+        created, updated = import_partners(Path(args.file), update_existing=args.update)
     except ImportError_ as error:
         raise CommandError(str(error)) from None
-    print(f"imported {count:,} partners")
+    print(f"imported {_plural(created, 'partner')}" + (f", updated {updated:,}" if args.update else ""))
     return 0
+
+
+def _writable(path: Path) -> None:
+    """Refuse a path export cannot write, before the export starts."""
+    if path.is_dir():
+        raise CommandError(f"cannot export to {path}: it is a directory; name a file", code=2)
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot export to {path}: the directory {folder} does not exist", code=2)
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CommandError(f"cannot export to {path}: no permission to write there", code=2)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.transfer import export
+    import tempfile
 
+    from bot.transfer import _plural, export
+
+    if args.file is not None:
+        _writable(Path(args.file))
     _prepare(settings)
-    out = open(args.file, "w", newline="", encoding="utf-8") if args.file else sys.stdout
+    if args.file is None:
+        export(args.what, sys.stdout)
+        return 0
+    path = Path(args.file)
+    # Written beside the target and renamed when complete: a failed export
+    # leaves no partial file (and never half-overwrites an older export).
     try:
-        count = export(args.what, out)
-    finally:
-        if args.file:
-            out.close()
-    if args.file:
-        print(f"exported {count:,} {args.what} to {args.file}", file=sys.stderr)
+        handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=path.resolve().parent,
+                                             prefix=f".{path.name}.", suffix=".part", delete=False)
+    except OSError as error:
+        raise CommandError(f"cannot export to {path}: {error.strerror}", code=2) from None
+    try:
+        with handle:
+            count = export(args.what, handle)
+        os.chmod(handle.name, 0o644 & ~_umask())
+        os.replace(handle.name, path)
+    except BaseException as error:
+        Path(handle.name).unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+            raise CommandError(f"cannot export to {path}: {error.strerror or error}", code=2) from None
+        raise
+    print(f"exported {_plural(count, args.what.removesuffix('s'))} to {path}", file=sys.stderr)
     return 0
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def cmd_manifest(args: argparse.Namespace, settings: Settings | None) -> int:
     from bot.manifest import dump_manifest, http_manifest, load_manifest
 
     try:
-        manifest = http_manifest(args.http) if args.http else load_manifest()
+        manifest = http_manifest(args.http) if args.http is not None else load_manifest()
     except ValueError as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(str(error), code=2) from None
     print(dump_manifest(manifest), end="")
     return 0
 
@@ -411,30 +480,53 @@ def parser() -> argparse.ArgumentParser:
     imp_sub = imp.add_subparsers(dest="what", required=True, metavar="WHAT")
     imp_partners = imp_sub.add_parser("partners", help="CSV header: name,type,tier,owner,stage")
     imp_partners.add_argument("file")
+    imp_partners.add_argument("--update", action="store_true",
+                              help="update partners whose name exists (type, tier, owner, stage) instead of refusing them")
     imp_partners.set_defaults(func=cmd_import)
 
-    exp = sub.add_parser("export", help="bulk export to CSV")
-    exp.add_argument("what", choices=["partners", "interactions", "kpis"])
+    exp = sub.add_parser("export", help="bulk export to CSV (text that looks like a formula is prefixed with ')")
+    exp.add_argument("what", choices=["partners", "interactions", "kpis", "deals", "requests"])
     exp.add_argument("file", nargs="?", help="default: standard output")
     exp.set_defaults(func=cmd_export)
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
-    manifest.add_argument("--http", metavar="URL", help="public https base URL: print the HTTP-mode manifest")
+    manifest.add_argument("--http", metavar="URL",
+                          help="public https base URL (or the full …/slack/events URL): print the HTTP-mode manifest")
     manifest.set_defaults(func=cmd_manifest, needs_settings=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError
+
     args = parser().parse_args(argv)
     try:
         settings = get_settings() if getattr(args, "needs_settings", True) else None
-        return args.func(args, settings)
+        code = args.func(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except SettingsError as error:
         print(f"partnerbot: {error}", file=sys.stderr)
         return 2
     except CommandError as error:
         print(f"partnerbot: {error}", file=sys.stderr)
-        return 1
+        return error.code
+    except OperationalError as error:  # the database went away after start-up
+        print(f"partnerbot: {database_problem(_database_url(), error)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # `partnerbot export … | head`: the reader left. Python's documented
+        # recipe: point stdout at devnull so the exit-time flush stays quiet, and
+        # exit as a process killed by SIGPIPE would (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _database_url() -> str:
+    try:
+        return get_settings().database_url
+    except SettingsError:
+        return ""
 
 
 if __name__ == "__main__":

@@ -18,12 +18,31 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
+def events_url(url: str) -> str:
+    """The events URL for `--http`: a public https base URL, or that URL with
+    /slack/events already on it (a trailing slash is fine). Anything else is refused."""
+    example = "e.g. https://partnerbot.example.com or https://partnerbot.example.com/slack/events"
+    text = url.strip()
+    if not text:
+        raise ValueError(f"--http needs the app's public https URL, {example}")
+    parsed = urlparse(text)
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise ValueError(f"--http {url!r} is not a public https URL (Slack only calls https), {example}")
+    if parsed.username or parsed.password or parsed.query or parsed.fragment or parsed.params or any(c.isspace() for c in text):
+        raise ValueError(f"--http {url!r}: give only the scheme, host and optional port (no user, query or #fragment), {example}")
+    try:
+        parsed.port
+    except ValueError:
+        raise ValueError(f"--http {url!r} has a bad port, {example}") from None
+    path = parsed.path.rstrip("/")
+    if path not in ("", EVENTS_PATH):
+        raise ValueError(f"--http {url!r}: partnerbot answers at {EVENTS_PATH} only; give the base URL or that full URL, {example}")
+    return f"https://{parsed.netloc}{EVENTS_PATH}"
+
+
 def http_manifest(base_url: str, *, path: Path = MANIFEST) -> dict[str, Any]:
-    """The committed manifest with Socket Mode off and every request URL at base_url/slack/events."""
-    parsed = urlparse(base_url.strip())
-    if parsed.scheme != "https" or not parsed.netloc:
-        raise ValueError(f"{base_url!r} is not a public https base URL (Slack only calls https), e.g. https://partnerbot.example.com")
-    url = base_url.strip().rstrip("/") + EVENTS_PATH
+    """The committed manifest with Socket Mode off and every request URL at the events URL."""
+    url = events_url(base_url)
     manifest = copy.deepcopy(load_manifest(path))
     for command in manifest["features"]["slash_commands"]:
         command["url"] = url

@@ -64,7 +64,7 @@ def write_csv(path, rows):
 
 def test_import_partners_then_export(settings, tmp_path):
     path = write_csv(tmp_path / "p.csv", ["Acme Corp,channel,Gold,U0AAA,active", '"Hooli, Inc",technology,,U0BBB,'])
-    assert import_partners(path) == 2
+    assert import_partners(path) == (2, 0)
     out = io.StringIO()
     assert export("partners", out) == 2
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
@@ -92,7 +92,9 @@ def test_import_refuses_names_that_exist(settings, tmp_path):
     try:
         import_partners(write_csv(tmp_path / "b.csv", ["Beta,channel,,U0AAA,", "ACME,channel,,U0AAA,"]))
     except ImportError_ as error:
-        assert "line 3: a partner with this name already exists" in str(error)
+        assert "line 3: ACME already exists; use --update to change existing partners" in str(error)
+    else:
+        raise AssertionError("import should fail")
     assert count(Partner) == 1
 
 
