@@ -10,7 +10,7 @@ from commands.kpi import Kpi, Target
 from commands.manage import Archive, Channel, Owner, Reassign, Rename
 from commands.context import Caller, Context, Reply
 from commands.errors import UserError
-from commands.parser import choice, tokenize
+from commands.parser import ParseError, choice, tokenize
 
 SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRIPTION, run()
     "help": help_,
@@ -42,7 +42,11 @@ __all__ = ["Caller", "Context", "Reply", "UserError", "SUBCOMMANDS", "handle", "
 
 def handle(text: str, ctx: Context) -> Reply:
     """Run one `/partner` line. Raises UserError for mistakes the caller can fix."""
-    cmd = tokenize(text)
+    first = text.split(None, 1)[0].casefold() if text.strip() else ""
+    try:
+        cmd = tokenize(text)
+    except UserError as error:  # an unclosed quote: still this subcommand's mistake
+        raise with_usage(error, SUBCOMMANDS.get(first)) from None
     if not cmd.tokens:
         return help_.run(cmd, 0, ctx)
     word = cmd.tokens[0]
@@ -52,7 +56,18 @@ def handle(text: str, ctx: Context) -> Reply:
             choice(word, list(SUBCOMMANDS), "command")
         except UserError as error:
             raise UserError(error.message + " Type `/partner help` for the list.") from None
-    return module.run(cmd, 1, ctx)
+    try:
+        return module.run(cmd, 1, ctx)
+    except UserError as error:
+        raise with_usage(error, module) from None
+
+
+def with_usage(error: UserError, module: Any) -> UserError:
+    """A malformed line shows the usage of the subcommand that was typed, whichever
+    helper found the mistake (`rename` reuses add's name check, yet shows rename's usage)."""
+    if module is not None and (error.usage or isinstance(error, ParseError)):
+        error.usage = module.USAGE
+    return error
 
 
 def error_reply(error: UserError) -> Reply:

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from bot.views.deals import conflict_message, decision_dm
 from bot.views.messages import confirmation
 from bot.views.text import money
-from bot.views.text import escape
+from bot.views.text import a, escape
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, amount, choice, split_options
+from commands.parser import Command, amount, amount_words, choice, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
 from storage import partners, record, webhooks
@@ -29,14 +29,15 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     positional, opts = split_options(cmd.tokens[index:], {"attribution"})
     if len(positional) < 2:
         raise UserError("Give the customer and the amount, e.g. `/partner deal acme \"Globex Inc\" 25k`.", usage=USAGE)
-    value, percent = amount(positional[-1].text, what="deal amount")
+    words = amount_words(positional) or 1  # `25k`, `1.2 million`, `$ 50k`
+    value, percent = amount(" ".join(t.text for t in positional[-words:]), what="deal amount", currency=ctx.settings.currency)
     if percent or value <= 0:
         raise UserError("A deal amount is a positive sum like `25,000` or `$1.2M`.", usage=USAGE)
-    customer = clean(" ".join(t.text for t in positional[:-1]))
+    customer = clean(" ".join(t.text for t in positional[:-words]))
     if not match_key(customer) or len(customer) > MAX_CUSTOMER:
         raise UserError(f"Give the customer's name (up to {MAX_CUSTOMER} characters).", usage=USAGE)
     if partner.type != PartnerType.CHANNEL:
-        raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is a {partner.type} partner.")
+        raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is {a(partner.type + ' partner')}.")
     attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
     key = match_key(customer)
     first = record.earlier_registration(session=ctx.session, customer_key=key, partner_id=partner.id, since=ctx.now - record.CONFLICT_WINDOW)

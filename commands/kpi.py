@@ -16,13 +16,14 @@ from storage import audit, record
 from storage.periods import local_today, month_of, quarter_of
 
 KPI_USAGE = "kpi <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-MM] [attribution:influenced]"
-KPI_DESCRIPTION = "record a KPI actual for a month (values like 12,500 · 12.5k · $1.2M · 45%)"
+KPI_DESCRIPTION = "record a KPI actual for a month (values like 12,500 · 12.5k · $1.2M · 1.2 million · 45%)"
 TARGET_USAGE = "target <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-Qn|YYYY-MM]"
 TARGET_DESCRIPTION = "set a joint business plan target (default: this quarter)"
 
 
-def metric_amount(metric: str, text: str, usage: str) -> Decimal:
-    value, percent = amount(text, what=f"{metric} value")
+def metric_amount(metric: str, text: str, usage: str, currency: str) -> Decimal:
+    # Only revenue is money: a currency mark on leads, deals or adoption is refused.
+    value, percent = amount(text, what=f"{metric} value", currency=currency if metric == "revenue" else None)
     if metric == "adoption":
         if value > 100:
             raise UserError("Adoption is a percentage from 0 to 100 (`45%` or `45`).", usage=usage)
@@ -37,10 +38,12 @@ def metric_amount(metric: str, text: str, usage: str) -> Decimal:
 def _parse(cmd: Command, index: int, ctx: Context, usage: str, options: set[str]):
     partner, index = take_partner(cmd, index, session=ctx.session, usage=usage)
     positional, opts = split_options(cmd.tokens[index:], options)
-    if len(positional) != 2:
+    if len(positional) < 2:
         raise UserError("Give a metric and a value after the partner.", usage=usage)
     metric = choice(positional[0], list(record.METRICS), "metric")
-    return partner, metric, metric_amount(metric, positional[1].text, usage), opts
+    # The value may be several words: `1.2 million`, `$ 50k`.
+    value = metric_amount(metric, " ".join(t.text for t in positional[1:]), usage, ctx.settings.currency)
+    return partner, metric, value, opts
 
 
 class Kpi:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import difflib
-import re
+from datetime import date
 
 from bot.views.messages import confirmation
-from bot.views.text import cut, escape
+from bot.views.text import a, article, cut, escape
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, shown, take_date
+from commands.parser import Command, ParseError, shown, slack_to_text, take_date
 from commands.refs import take_partner
 from storage import audit, partners
 from storage.models import InteractionKind
 from storage.periods import local_today
 
-USAGE = "log <partner> <call|meeting|email|note|training|demo> <summary> [next:<date>]"
-NEXT_OPTION = re.compile(r"(?<!\S)next:\S+")
+USAGE = "log <partner> [call|meeting|email|note|training|demo] <summary> [next:<date>]"
 DESCRIPTION = "record a call, meeting, email, training, demo or note"
 KINDS = [k.value for k in InteractionKind]
 MAX_SUMMARY = 3000
@@ -36,14 +35,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
                 raise UserError(
                     f"{shown(word)} is not a kind of interaction. Did you mean `{near[0]}`?", usage=USAGE
                 )
-    follow_up = None
-    for token in cmd.tokens[index:]:
-        pair = token.key_value()
-        if pair and pair[0] == "next":
-            follow_up, _ = take_date([pair[1]], 0, today=local_today(ctx.now, ctx.settings.zone))
-            if follow_up < local_today(ctx.now, ctx.settings.zone):
-                raise UserError("The follow-up date `next:` is in the past.", usage=USAGE)
-    summary = NEXT_OPTION.sub(" ", cmd.rest(index)).strip()
+    follow_up, summary = _follow_up(cmd, index, ctx)
     if not summary:
         raise UserError(f"Say what happened, e.g. `/partner log {escape(partner.name)} call discussed Q3 plan`.", usage=USAGE)
     if len(summary) > MAX_SUMMARY:
@@ -59,14 +51,37 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     )
     interaction.follow_up_on = follow_up
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="interaction.add",
-                 summary=f"logged a {kind} with {partner.name}", undo={"interaction_id": interaction.id}, now=ctx.now)
+                 summary=f"logged {a(kind)} with {partner.name}", undo={"interaction_id": interaction.id}, now=ctx.now)
     note = " (no kind given, so logged as a note)" if defaulted else ""
     if follow_up:
         note += f"; the owner gets a reminder on {follow_up:%a %Y-%m-%d}"
     return Reply(
-        text=f"Logged a {kind} with {partner.name}.",
-        blocks=confirmation(f"Logged a *{kind}* with *{escape(partner.name)}*{note}.", detail=escape(cut(summary, 500))),
+        text=f"Logged {a(kind)} with {partner.name}.",
+        blocks=confirmation(f"Logged {article(kind)} *{kind}* with *{escape(partner.name)}*{note}.", detail=escape(cut(summary, 500))),
     )
+
+
+def _follow_up(cmd: Command, index: int, ctx: Context) -> tuple[date | None, str]:
+    """The `next:<date>` option, wherever it stands in the summary, and the summary without it.
+    The date may run on into the next words (`next:in 2 weeks`) like a date anywhere else."""
+    tokens = cmd.tokens
+    at = [i for i in range(index, len(tokens)) if (pair := tokens[i].key_value()) and pair[0] == "next"]
+    if not at:
+        return None, cmd.rest(index)
+    if len(at) > 1:
+        raise ParseError("`next:` is given twice; give one follow-up date.")
+    i = at[0]
+    value = tokens[i].key_value()[1]  # type: ignore[index]
+    if not value.raw:
+        raise ParseError("`next:` needs a date right after the colon, like `next:friday`.")
+    today = local_today(ctx.now, ctx.settings.zone)
+    day, used = take_date([value, *tokens[i + 1 : i + 3]], 0, today=today, option="next:")
+    if day < today:
+        raise ParseError(f"The follow-up date `next:` ({day.isoformat()}) is in the past.")
+    end = tokens[i + used - 1].end
+    start = tokens[index].start if index < len(tokens) else len(cmd.raw)
+    before, after = cmd.raw[start : tokens[i].start].rstrip(), cmd.raw[end:].lstrip()
+    return day, slack_to_text(f"{before} {after}").strip()
 
 
 def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, day: str | None, dedupe_key: str, source: str | None) -> Reply:
@@ -104,4 +119,4 @@ def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, da
                                            author_id=ctx.caller.user_id, channel_id=ctx.caller.channel_id, now=when)
     interaction.dedupe_key = dedupe_key
     ctx.session.flush()
-    return Reply(text=f"Logged a {kind} with {partner.name}.")
+    return Reply(text=f"Logged {a(kind)} with {partner.name}.")

@@ -1,0 +1,200 @@
+"""Values mean what they say (issue 12): money, dates, names, near-duplicate
+partners, typos, teams, each subcommand's usage, articles and plurals.
+
+End-to-end cases go through `slack_app` (signed HTTP to the real Bolt app);
+parser properties call the one parser directly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from sqlalchemy import func, select
+
+from bot.dispatch import run_command
+from bot.views.text import a, money, plural
+from commands import SUBCOMMANDS, Caller
+from commands.errors import UserError
+from commands.parser import MAX_AMOUNT, amount, date_forms, take_date, tokenize
+from storage.db import unit_of_work
+from storage.models import Base, DealRegistration, Interaction, KpiValue, Partner
+from tests.conftest import texts
+
+
+def body(reply) -> str:
+    return texts(reply["blocks"])
+
+
+def count(model) -> int:
+    with unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def kpi_value(metric: str = "revenue") -> Decimal | None:
+    with unit_of_work() as s:
+        return s.scalar(select(KpiValue.value).where(KpiValue.metric == metric))
+
+
+# --- money ---------------------------------------------------------------------------
+
+
+def test_money_in_another_currency_is_refused_naming_the_configured_one(slack_app):
+    slack_app.command("add Acme type:channel")
+    for typed in ("€50k", "50k EUR", "£50,000"):
+        reply = slack_app.command(f"kpi acme revenue {typed}")
+        assert "amounts here are in USD" in body(reply), typed
+        assert "PARTNERBOT_CURRENCY" in body(reply)
+    assert kpi_value() is None
+    # The configured currency's own marks are fine.
+    assert "*$50K*" in body(slack_app.command("kpi acme revenue $50k"))
+    assert "*$60K*" in body(slack_app.command("kpi acme revenue 60k USD"))
+
+
+def test_absurd_amounts_are_refused_above_the_documented_ceiling(slack_app):
+    slack_app.command("add Acme type:channel")
+    reply = slack_app.command("kpi acme revenue 10000000000000")
+    assert "too large" in body(reply) and "1,000,000,000,000" in body(reply)
+    assert kpi_value() is None
+    assert "*$1T*" in body(slack_app.command("kpi acme revenue 1000000000000"))
+
+
+def test_cents_below_ten_are_shown_and_kept(slack_app):
+    slack_app.command("add Acme type:channel")
+    assert "*$0.50*" in body(slack_app.command("kpi acme revenue 0.5"))
+    assert kpi_value() == Decimal("0.50")
+    assert "$0.50" in body(slack_app.command("status acme"))
+
+
+@pytest.mark.parametrize("typed", ["1.2 million", "1.2m", "1.2M", "$1,200,000", "$1.2M", "1,200k", "1.2 mm"])
+def test_every_way_of_writing_a_million_means_the_same(slack_app, typed):
+    slack_app.command("add Acme type:channel")
+    reply = slack_app.command(f"kpi acme revenue {typed}")
+    assert "*$1.2M*" in body(reply), body(reply)
+    assert kpi_value() == Decimal("1200000")
+
+
+def test_deal_amount_takes_words_and_refuses_other_currencies(slack_app):
+    slack_app.command("add Acme type:channel")
+    assert "$1.2M" in body(slack_app.command('deal acme "Globex Inc" 1.2 million'))
+    with unit_of_work() as s:
+        deal = s.scalars(select(DealRegistration)).one()
+    assert (deal.customer, deal.amount) == ("Globex Inc", Decimal("1200000"))
+    refused = slack_app.command("deal acme Initech €5k")
+    assert "amounts here are in USD" in body(refused)
+    assert count(DealRegistration) == 1
+
+
+def test_counts_are_not_money(slack_app):
+    slack_app.command("add Acme type:channel")
+    assert "plain number" in body(slack_app.command("kpi acme leads $5"))
+    assert kpi_value("leads") is None
+
+
+@pytest.mark.parametrize("typed, value", [
+    ("12,500", "12500"), ("12.5k", "12500"), ("1.2k", "1200"), ("$1.2M", "1200000"), ("1.2 million", "1200000"),
+    ("0.5", "0.50"), ("USD 7", "7"), ("$ 50k", "50000"), ("1 trillion", "1000000000000"),
+])
+def test_amount_forms(typed, value):
+    assert amount(typed, what="revenue value", currency="USD") == (Decimal(value), False)
+
+
+def test_bare_dollar_means_the_configured_dollar():
+    assert amount("$5", currency="CAD")[0] == Decimal(5)
+    with pytest.raises(UserError, match="in EUR, but amounts here are in CAD"):
+        amount("€5", currency="CAD")
+
+
+@given(st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2, allow_nan=False, allow_infinity=False))
+@hsettings(max_examples=300, deadline=None)
+def test_money_parsing_round_trips_through_display(value):
+    shown = money(value, "USD")
+    parsed, percent = amount(shown, what="revenue value", currency="USD")
+    assert not percent
+    assert money(parsed, "USD") == shown  # what is shown reads back as itself
+    assert abs(parsed - value) <= max(Decimal("0.005") * value, Decimal("0.01"))  # within display rounding
+    if value < 1000:  # below a thousand the display is exact
+        assert parsed == value
+
+
+@given(st.sampled_from(["USD", "EUR", "GBP", "JPY", "CHF", "CAD", "INR"]), st.integers(min_value=0, max_value=10**12))
+@hsettings(max_examples=200, deadline=None)
+def test_display_of_any_configured_currency_reads_back(currency, whole):
+    shown = money(whole, currency)
+    parsed, _ = amount(shown, currency=currency)
+    assert money(parsed, currency) == shown
+
+
+# --- dates ---------------------------------------------------------------------------
+
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("today", TODAY), ("tomorrow", TODAY + timedelta(1)), ("friday", date(2026, 11, 27)),
+    ("next friday", date(2026, 11, 27)), ("in 2 weeks", date(2026, 12, 9)), ('"in 2 weeks"', date(2026, 12, 9)),
+    ("in-2-weeks", date(2026, 12, 9)), ("in 3 days", date(2026, 11, 28)), ("2026-12-20", date(2026, 12, 20)),
+    ("12/20", date(2026, 12, 20)), ("20/12/2026", date(2026, 12, 20)), ("yesterday", TODAY - timedelta(1)),
+])
+def test_date_forms(typed, expected):
+    assert take_date(tokenize(typed).tokens, 0, today=TODAY)[0] == expected
+
+
+def test_a_slashed_date_that_could_be_read_two_ways_names_the_actual_year():
+    with pytest.raises(UserError) as error:
+        take_date(tokenize("05/06").tokens, 0, today=TODAY)
+    assert "`2027-05-06`" in error.value.message and "`2027-06-05`" in error.value.message
+
+
+@pytest.mark.parametrize("prefix", ["", "next:"])
+def test_every_date_form_the_help_shows_works(prefix):
+    """The help never suggests a form that would be refused."""
+    import re
+
+    for form in re.findall(r"`([^`]+)`", date_forms(prefix)):
+        typed = form.removeprefix(prefix).replace("YYYY-MM-DD", "2026-12-01")
+        assert take_date(tokenize(typed).tokens, 0, today=TODAY)[0] >= TODAY - timedelta(days=3), form
+
+
+@pytest.mark.parametrize("option", ["next:in 2 weeks", 'next:"in 2 weeks"', "next:in-2-weeks"])
+def test_log_follow_up_in_two_weeks(slack_app, option):
+    slack_app.command("add Initech type:channel")
+    reply = slack_app.command(f"log Initech demo went well {option} then pricing")
+    assert "reminder on" in body(reply), body(reply)
+    with unit_of_work() as s:
+        interaction = s.scalars(select(Interaction)).one()
+    assert interaction.follow_up_on == datetime.now(timezone.utc).date() + timedelta(weeks=2)
+    assert interaction.summary == "went well then pricing"
+
+
+def test_a_date_error_never_suggests_the_form_it_refused(slack_app):
+    slack_app.command("add Initech type:channel")
+    reply = slack_app.command("log Initech demo went well next:someday")
+    text = body(reply)
+    assert "`someday` is not a date" in text
+    assert "`next:in-2-weeks`" in text and "Usage: `/partner log" in text
+    assert count(Interaction) == 0
+
+
+def test_qbr_takes_every_date_form(slack_app):
+    slack_app.command("add Acme type:channel")
+    today = datetime.now(timezone.utc).date()
+    for typed, expected in (("in-2-weeks", today + timedelta(weeks=2)), ('"in 3 days"', today + timedelta(days=3))):
+        slack_app.command(f"qbr acme {typed}")
+        with unit_of_work() as s:
+            from storage.models import Qbr
+
+            days = set(s.scalars(select(Qbr.scheduled_for)))
+        assert expected in days, (typed, days)
+
+
+# --- each subcommand shows its own usage -----------------------------------------------
+
+
+def test_rename_without_a_new_name_shows_renames_usage(slack_app):
+    slack_app.command("add Hooli type:channel")
+    text = body(slack_app.command("rename Hooli"))
+    assert "Usage: `/partner rename" in text
+    assert "/partner add" not in text
