@@ -13,13 +13,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.access import ACK_BUDGET, Gate
 from bot.dispatch import run, run_command
 from bot.events import skip_seen_events
 from bot.settings import Settings
 from bot.slack import JobSlack
 from bot.verify import Verification, may_respond
 from bot.views.ids import Action, Shortcut, View
-from bot.views.messages import error_blocks
+from bot.views.messages import error_blocks, notice_home, notice_modal
 from bot.views.partners import log_modal, partner_card, partner_modal
 from bot.views.text import section
 from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
@@ -36,9 +37,8 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 FORM_FAILED = "Slack did not open the form in time. Click the button again."
-GUESTS_REFUSED = "Guest accounts can't use partnerbot. Ask a full member of your workspace."
-EXTERNAL = "This channel is shared with another organisation, so partnerbot doesn't post partner data in it."
-REFUSED = "partnerbot is limited to a list of people, and you are not on it. Ask an admin to add you."
+EXTERNAL = "This channel is shared with another organisation (or Slack couldn't confirm it isn't), so partnerbot doesn't post partner data in it."
+NOT_SHARED = "Only a result can be shared into the channel; this was a message for you alone."
 
 
 class LogSource(BaseModel):
@@ -70,6 +70,9 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
     )
     verification.attach(app)  # the HTTP door checks with it before a body is parsed
     app.middleware(skip_seen_events)
+    from storage import health
+
+    health.configure(settings)  # stored health follows writes by these settings (stall days, QBR interval, quarters)
     register(app, settings)
     return app
 
@@ -94,25 +97,37 @@ def _send(respond: Respond, reply: Reply | None) -> None:
 
 def register(app: App, settings: Settings) -> None:
     slack = JobSlack(app.client, settings.zone)
+    gate = Gate(settings, slack)
 
-    def refusal(user_id: str | None) -> str | None:
-        """Why this person may not use the bot (decided from the user ID), or None."""
-        if not user_id or (settings.users and user_id not in settings.users):
-            return REFUSED
-        if slack.is_guest(user_id):
-            return GUESTS_REFUSED
-        return None
+    def refused(why: str) -> Reply:
+        return error_reply(UserError(why))
 
     def act(body: dict[str, Any], work, **kwargs: Any) -> Reply | None:
         caller = _caller(body)
-        if why := refusal(caller.user_id):
-            return error_reply(UserError(why))
+        if why := gate.refusal(caller.user_id):
+            return refused(why)
         return run(work, caller=caller, settings=settings, slack=slack, **kwargs)
+
+    def submission(ack: Ack, body: dict[str, Any], work) -> Reply | None:
+        """A form came back. Slack wants the answer within 3 seconds whatever the Web API
+        does: access is decided within a budget (unknown means no), the database work is
+        done, the form is acked — with the refusal shown on it, or closed — and only then
+        does Slack get called. Returns the final reply, None when refused."""
+        caller = _caller(body)
+        if why := gate.refusal(caller.user_id, budget=ACK_BUDGET):
+            ack(response_action="errors", errors={"text": why[:150]})
+            return None
+        reply = run(work, caller=caller, settings=settings, slack=slack, follow_up=False)
+        if reply is not None and reply.error:
+            ack(response_action="errors", errors={"text": reply.text[:150]})
+            return None
+        ack()
+        return reply.after() if reply is not None and reply.after is not None else reply
 
     def partner_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        if why := refusal(command.get("user_id")):
-            respond(response_type="ephemeral", text=why, blocks=error_blocks(why))
+        if why := gate.refusal(command.get("user_id")):
+            respond(**refused(why).payload())
             return
         caller = Caller(command["user_id"], command.get("channel_id"), command.get("team_id"))
         reply = run_command(command.get("text") or "", caller=caller, settings=settings, slack=slack)
@@ -120,20 +135,24 @@ def register(app: App, settings: Settings) -> None:
 
     def rerun(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        if why := refusal(body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=why)
+        if why := gate.refusal(_caller(body).user_id):
+            respond(**refused(why).payload(), replace_original=False)
             return
         reply = run_command(action.get("value", ""), caller=_caller(body), settings=settings, slack=slack)
-        if action["action_id"] == Action.SHARE:
-            channel = (body.get("channel") or {}).get("id")
-            if channel and slack.is_external(channel):
-                respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
-                return
-            # The shared copy loses its own buttons.
-            blocks = [b for b in reply.blocks if b.get("type") != "actions"]
-            respond(text=reply.text, blocks=blocks, response_type="in_channel", replace_original=False)
-        else:
+        if action["action_id"] != Action.SHARE:
             respond(**reply.payload(), replace_original=True)
+            return
+        if reply.error:  # a refusal or a mistake is for the person who clicked alone
+            respond(**reply.payload(), replace_original=False)
+            return
+        # Decided now, failing closed: unless Slack says the channel is internal, nothing is posted.
+        channel = (body.get("channel") or {}).get("id") or ""
+        if slack.shared_problem(channel) if channel else True:
+            respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
+            return
+        # The shared copy loses its own buttons.
+        shared = Reply(text=reply.text, blocks=[b for b in reply.blocks if b.get("type") != "actions"], ephemeral=False)
+        respond(**shared.payload(), replace_original=False)
 
     def request_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
@@ -149,8 +168,8 @@ def register(app: App, settings: Settings) -> None:
                 log.warning("views.open failed: %s", error.response.get("error"))
                 respond(response_type="ephemeral", replace_original=False, text=FORM_FAILED)
             return
-        if why := refusal(body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=why)
+        if why := gate.refusal(_caller(body).user_id):
+            respond(**refused(why).payload(), replace_original=False)
             return
         flows = {
             Action.REQUEST_CLAIM: lambda ctx: request_actions.claim(ctx, request_actions.request_id(value)),
@@ -174,18 +193,15 @@ def register(app: App, settings: Settings) -> None:
                 return request_actions.add_note(ctx, number, text)
             return request_actions.resolve(ctx, number, text or None)
 
-        reply = act(body, work, follow_up=False)
-        if reply is not None and reply.after is None and reply.blocks:
-            # A refusal: show it on the form instead of closing it.
-            ack(response_action="errors", errors={"text": reply.text[:150]})
-            return
-        ack()
-        if reply is not None and reply.after is not None:
-            reply.after()
+        submission(ack, body, work)
 
     def ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        # views.open first (the trigger_id lives 3 seconds); the teams only after the access check.
         opened = client.views_open(trigger_id=body["trigger_id"], view=ask_modal())
+        if why := gate.refusal(_caller(body).user_id):
+            client.views_update(view_id=opened["view"]["id"], view=notice_modal("Ask a team", why))
+            return
         with unit_of_work(read_only=True) as session:
             teams = list(requests.routes(session=session, defaults=settings.routes))
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=ask_modal(teams))
@@ -207,27 +223,30 @@ def register(app: App, settings: Settings) -> None:
             channel = routing(ctx).get(team)
             if not channel:
                 raise UserError(f"No channel is set for {team or 'that team'}.")
-            return ask.create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=due)
+            return ask.create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=due,
+                              view_id=view.get("id"))
 
-        reply = act(body, work, follow_up=False)
-        if reply is not None and reply.after is None:
-            ack(response_action="errors", errors={"text": reply.text[:150]})
+        final = submission(ack, body, work)
+        if final is not None and (final.text or final.blocks):
+            slack.post(_caller(body).user_id, final.fallback_text(), final.blocks)
+
+    def partner_suggestions(ack: Ack, body: dict[str, Any], payload: dict[str, Any]) -> None:
+        if gate.refusal(_caller(body).user_id, budget=ACK_BUDGET):
+            ack(options=[])
             return
-        ack()
-        assert reply is not None and reply.after is not None
-        final = reply.after()
-        client.chat_postMessage(channel=body["user"]["id"], text=final.text, blocks=final.blocks)
-
-    def partner_suggestions(ack: Ack, payload: dict[str, Any]) -> None:
         query = name_key(payload.get("value", ""))
         with unit_of_work(read_only=True) as session:
-            found = [(p.id, p.name) for p in partners.by_prefix(session=session, prefix=query, limit=50)] if query else []
+            found = [(p.id, p.name) for p in partners.by_prefix(session=session, prefix=query, limit=50, include_archived=False)] if query else []
         ack(options=partner_options(found))
 
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home" or refusal(event.get("user")):
+        if event.get("tab") != "home":
             return
-        user_id = event["user"]
+        user_id = event.get("user") or ""
+        if why := gate.refusal(user_id):
+            if user_id:  # replace whatever Home showed before: nothing of the partner record stays
+                client.views_publish(user_id=user_id, view=notice_home(why))
+            return
         with unit_of_work(read_only=True) as session:
             view = status.home(session, user_id=user_id, now=datetime.now(timezone.utc), settings=settings)
         client.views_publish(user_id=user_id, view=view)
@@ -260,15 +279,14 @@ def register(app: App, settings: Settings) -> None:
                 source=source,
             )
 
-        reply = act(body, work)
-        if reply is not None and reply.blocks:  # a refusal: show it on the form
-            ack(response_action="errors", errors={"text": reply.text[:150]})
-        else:
-            ack()
+        submission(ack, body, work)
 
     def open_partner(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         opened = client.views_open(trigger_id=body["trigger_id"], view=partner_modal([section("Loading…")], "Partner"))
+        if why := gate.refusal(_caller(body).user_id):
+            client.views_update(view_id=opened["view"]["id"], view=partner_modal([section(why)], "Partner"))
+            return
         now = datetime.now(timezone.utc)
         with unit_of_work(read_only=True) as session:
             partner = partners.get(session=session, partner_id=int(action.get("value") or 0))

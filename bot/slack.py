@@ -11,16 +11,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.context import Posted
+from commands.context import SHARED, Posted
 
 log = logging.getLogger(__name__)
 # Channel errors a person can fix by inviting the bot or picking another channel.
 CHANNEL_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+# How long "this channel is internal" is believed; a channel can become Slack Connect at any time.
+INTERNAL_TTL = 120.0
+
+
+def is_channel_id(target: str) -> bool:
+    """Public or private channel IDs (not users, not DMs): the places other people read."""
+    return target[:1] in ("C", "G")
+
+
+def shared_flags(info: dict[str, Any]) -> bool:
+    """conversations.info's answer says the channel reaches another organisation (now or pending)."""
+    shared_outside_org = bool(info.get("is_shared")) and not info.get("is_org_shared")
+    return bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared") or shared_outside_org)
 
 
 class SlackMessenger:
     def __init__(self, client: WebClient):
         self.client = client
+        self._internal: dict[str, float] = {}  # channel → when Slack last said it is not shared
+        self._internal_lock = threading.Lock()
 
     def _call(self, method: str, **kwargs: Any) -> tuple[dict[str, Any] | None, str | None]:
         try:
@@ -35,7 +50,29 @@ class SlackMessenger:
             log.warning("Slack %s failed: %s", method, type(error).__name__)
             return None, "network_error"
 
+    def shared_problem(self, channel: str) -> str | None:
+        """None when Slack says this channel is not shared with another organisation;
+        otherwise why nothing may be posted there. Decided at post time and failing
+        closed: an error or no answer is a refusal. Only a positive answer is cached,
+        briefly."""
+        if not is_channel_id(channel):
+            return None
+        now = time.monotonic()
+        with self._internal_lock:
+            if now - self._internal.get(channel, -INTERNAL_TTL) < INTERNAL_TTL:
+                return None
+        data, error = self._call("conversations.info", channel=channel)
+        if data is None:
+            return error or "network_error"
+        if shared_flags(data.get("channel") or {}):
+            return SHARED
+        with self._internal_lock:
+            self._internal[channel] = now
+        return None
+
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
+        if problem := self.shared_problem(channel):
+            return Posted(False, channel=channel, error=problem)
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
         if thread_ts:
             args["thread_ts"] = thread_ts
@@ -45,6 +82,8 @@ class SlackMessenger:
         return Posted(True, channel=data.get("channel", channel), ts=data.get("ts"))
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+        if problem := self.shared_problem(channel):
+            return Posted(False, channel=channel, ts=ts, error=problem)
         data, error = self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
         return Posted(data is not None, channel=channel, ts=ts, error=error)
 
@@ -54,18 +93,13 @@ class SlackMessenger:
         except (SlackApiError, SlackRequestError, OSError):
             return None
 
-    def is_external(self, channel: str) -> bool:
-        """A channel shared with another organisation (Slack Connect): partner data stays out."""
-        data, _ = self._call("conversations.info", channel=channel)
-        return bool(((data or {}).get("channel") or {}).get("is_ext_shared"))
-
     def ensure_member(self, channel: str) -> str | None:
         data, error = self._call("conversations.info", channel=channel)
         if data is None:
             return error
         info = data.get("channel", {})
-        if info.get("is_ext_shared"):
-            return "is_ext_shared"
+        if shared_flags(info):
+            return SHARED
         if info.get("is_member"):
             return None
         if info.get("is_private"):
@@ -83,10 +117,13 @@ class JobSlack(SlackMessenger):
         super().__init__(client)
         self.fallback_zone = fallback_zone
         self._users: dict[str, tuple[dict[str, Any], float]] = {}
+        self._team: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
     def upload(self, channel: str, thread_ts: str | None, filename: str, title: str, content: bytes) -> Posted:
         """Slack's current upload flow (getUploadURLExternal → upload → completeUploadExternal)."""
+        if problem := self.shared_problem(channel):
+            return Posted(False, channel=channel, error=problem)
         try:
             self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename, title=title)
         except SlackApiError as error:
@@ -121,6 +158,14 @@ class JobSlack(SlackMessenger):
                 pass
         return self.fallback_zone
 
-    def is_guest(self, user_id: str) -> bool:
-        info = self.user_info(user_id) or {}
-        return bool(info.get("is_restricted") or info.get("is_ultra_restricted"))
+    def own_team(self) -> dict[str, Any] | None:
+        """auth.test: this workspace (team_id, enterprise_id); None while Slack cannot say."""
+        with self._lock:
+            if self._team is not None:
+                return self._team
+        data, _ = self._call("auth.test")
+        if not data or not data.get("team_id"):
+            return None
+        with self._lock:
+            self._team = {"team_id": data["team_id"], "enterprise_id": data.get("enterprise_id")}
+            return self._team

@@ -6,12 +6,12 @@ from bot.views.ids import Action
 from bot.views.messages import confirmation, error_blocks
 from bot.views.requests import request_message
 from bot.views.text import button, escape
-from commands.context import Context, Reply
+from commands.context import SHARED, Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
 from commands.teams import routed_channel, team_name
-from storage import requests, webhooks
+from storage import ledger, requests, webhooks
 from storage.db import unit_of_work
 from storage.models import HelpRequest, Partner
 
@@ -30,34 +30,54 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     return create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=None)
 
 
-def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str, due_on: str | None) -> Reply:
+def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str, due_on: str | None,
+           view_id: str | None = None) -> Reply:
     if not text:
         raise UserError(f"Say what {escape(partner.name)} needs from {team}.", usage=USAGE)
     if len(text) > MAX_REQUEST:
         raise UserError(f"Keep a request under {MAX_REQUEST:,} characters.", usage=USAGE)
+    if view_id and (earlier := requests.by_view(session=ctx.session, view_id=view_id)) is not None:
+        # The same form submitted twice (a slow Slack, a second click on Send): one request.
+        return Reply(text=f"Request #{earlier.id} was already sent.", blocks=confirmation(
+            f"Your {earlier.team} request *#{earlier.id}* for *{escape(partner.name)}* was already sent."))
     request = requests.create(
         session=ctx.session, partner_id=partner.id, team=team, text=text, requester_id=ctx.caller.user_id,
-        origin_channel_id=ctx.caller.channel_id, due_on=due_on, now=ctx.now,
+        origin_channel_id=ctx.caller.channel_id, due_on=due_on, now=ctx.now, view_id=view_id,
     )
     requests.log_step(session=ctx.session, request=request, summary=f"Asked {team}: {text}", author_id=ctx.caller.user_id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="request.created", partner=partner,
                   subject=webhooks.request_data(request), now=ctx.now)
+    # Claimed with the request, in one transaction: if this process dies before the
+    # post, the retry job finds the claim and posts it (effectively once).
+    message_text, blocks = request_message(request, partner, now=ctx.now)
+    ledger.claim(session=ctx.session, **requests.post_key(request.id), target=channel,
+                 payload=ledger.message_payload(message_text, blocks), now=ctx.now)
     request_id = request.id
     # The request is committed before Slack is called: a refused post never loses it.
     return Reply(text="Sending…", after=lambda: post(ctx, request_id, channel))
 
 
-def post(ctx: Context, request_id: int, channel: str) -> Reply:
-    """Post (or re-post) a request to its team channel and tell the requester where it is."""
+def post(ctx: Context, request_id: int, channel: str, *, again: bool = False) -> Reply:
+    """Post (or, with `again`, re-post) a request to its team channel and tell the requester where it is."""
     # Never hold a database transaction across a Slack call: a slow Slack would
     # keep SQLite's write lock and make every other writer wait.
-    with unit_of_work(read_only=True) as session:
+    with unit_of_work() as session:
         request = requests.get(session=session, request_id=request_id)
-    if request is None:
-        raise UserError("That request no longer exists.")
-    text, blocks = request_message(request, request.partner, now=ctx.now)
+        if request is None:
+            raise UserError("That request no longer exists.")
+        text, blocks = request_message(request, request.partner, now=ctx.now)
+        if again and not ledger.retake(session=session, **requests.post_key(request_id), target=channel,
+                                       payload=ledger.message_payload(text, blocks), now=ctx.now):
+            if ledger.status_of(session=session, **requests.post_key(request_id)) is None:
+                ledger.claim(session=session, **requests.post_key(request_id), target=channel,
+                             payload=ledger.message_payload(text, blocks), now=ctx.now)
+            else:
+                return Reply(text="Already on its way.", blocks=confirmation(
+                    f"Request *#{request_id}* is being posted right now; you'll see it in <#{channel}> shortly."))
     posted = ctx.slack.post(channel, text, blocks)
     with unit_of_work() as session:
+        ledger.mark(session=session, **requests.post_key(request_id), ok=posted.ok, channel=posted.channel,
+                    ts=posted.ts, error=posted.error, now=ctx.now)
         requests.record_post(session=session, request_id=request_id, channel_id=channel, ts=posted.ts, error=posted.error)
     if not posted.ok:
         return not_posted(request, channel, posted.error or "unknown_error")
@@ -73,7 +93,13 @@ def post(ctx: Context, request_id: int, channel: str) -> Reply:
 
 
 def not_posted(request: HelpRequest, channel: str, error: str) -> Reply:
-    if error in ("not_in_channel", "channel_not_found"):
+    if error == SHARED:
+        why = (
+            f"<#{channel}> is shared with another organisation, so I didn't post your {request.team} request "
+            f"*#{request.id}* there: partner data stays in your own channels. Ask an admin to "
+            f"`/partner route {request.team} #an-internal-channel`, then click *Post again*."
+        )
+    elif error in ("not_in_channel", "channel_not_found"):
         why = (
             f"I'm not in <#{channel}>, so I couldn't post your {request.team} request *#{request.id}* there. "
             f"Invite me with `/invite @partnerbot` in that channel (or ask an admin to `/partner route {request.team} #channel`), "

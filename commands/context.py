@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
+from bot.views.text import escape
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,11 @@ class Caller:
     user_id: str
     channel_id: str | None = None
     team_id: str | None = None
+
+
+# The error code a Messenger gives when Slack says (or cannot rule out) that a
+# channel is shared with another organisation: nothing of the record goes there.
+SHARED = "channel_is_shared"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class Messenger(Protocol):
         """Join a public channel if needed; return an error code when the bot cannot post there."""
         ...
 
+    def shared_problem(self, channel: str) -> str | None:
+        """None when Slack says the channel is not shared with another organisation; else why not."""
+        ...
+
 
 @dataclass
 class Context:
@@ -59,7 +69,11 @@ class Context:
 
 @dataclass
 class Reply:
-    """A message for the caller: Block Kit plus a plain-text fallback."""
+    """A message for the caller: Block Kit plus a fallback `text`.
+
+    `text` is written as plain words (partner names as typed) and escaped on the
+    way out, like the blocks; only an error's text, composed by us with its
+    values escaped where built, goes out as it is."""
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
@@ -68,12 +82,17 @@ class Reply:
     replace_original: bool = False
     # Slack calls to make once the unit of work has committed; returns the final reply.
     after: Callable[[], Reply] | None = None
+    # A refusal or mistake: never shared into a channel, shown on a form instead of closing it.
+    error: bool = False
+
+    def fallback_text(self) -> str:
+        return self.text if self.error else escape(self.text)
 
     def payload(self) -> dict[str, Any]:
         if self.replace_original:
-            return {"replace_original": True, "text": self.text, "blocks": self.blocks}
+            return {"replace_original": True, "text": self.fallback_text(), "blocks": self.blocks}
         return {
             "response_type": "ephemeral" if self.ephemeral else "in_channel",
-            "text": self.text,
+            "text": self.fallback_text(),
             "blocks": self.blocks,
         }

@@ -90,7 +90,7 @@ def repost(ctx: Context, rid: int) -> Reply:
     channel = routing(ctx).get(request.team)
     if not channel:
         raise UserError(f"No channel is set for {request.team} any more; ask an admin to `/partner route {request.team} #channel`.")
-    return Reply(text="Posting…", after=lambda: ask.post(ctx, rid, channel))
+    return Reply(text="Posting…", after=lambda: ask.post(ctx, rid, channel, again=True))
 
 
 def announce(ctx: Context, rid: int, event: str) -> Reply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.views.messages import confirmation
 from bot.views.requests import route_table
-from commands.context import Context, Reply
+from commands.context import SHARED, Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, channel_ref
 from commands.permissions import require_admin
@@ -30,7 +30,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         if group is None:
             raise UserError("The third word should be a user group picked from the @ autocomplete (like @legal-team).", usage=USAGE)
     problem = ctx.slack.ensure_member(channel)
-    if problem == "is_ext_shared":
+    if problem == SHARED:
         raise UserError(f"<#{channel}> is shared with another organisation; requests about partners stay in your own channels.")
     if problem in ("not_in_channel", "channel_not_found", "method_not_supported_for_channel_type"):
         raise UserError(f"I can't post in <#{channel}>: it is private and I'm not in it. Invite me there with `/invite @partnerbot`, then try again.")

@@ -26,6 +26,8 @@ class Notification:
     file: tuple[str, str, bytes] | None = None
     # Figures kept in the ledger for the next run to compare with (the digest's totals).
     meta: dict[str, Any] | None = None
+    # Take the ledger row again when an earlier attempt failed or crashed (a request's own post).
+    retake: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from commands.context import Posted
 from jobs.base import JobResult, Notification
-from storage import ledger
+from storage import ledger, requests
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,9 @@ def _record(n: Notification, posted: Posted, result: JobResult, now: datetime) -
     with unit_of_work() as session:
         ledger.mark(session=session, job=n.job, subject=n.subject, period=n.period, ok=posted.ok,
                     channel=posted.channel, ts=posted.ts, error=posted.error, now=now)
+        if n.job == requests.POST_JOB:  # a request's own message: the request learns where it is
+            requests.record_post(session=session, request_id=int(n.subject.split(":")[1]), channel_id=n.target,
+                                 ts=posted.ts, error=posted.error)
     if posted.ok:
         result.sent += 1
     else:
@@ -96,6 +99,9 @@ def deliver(notifications: Iterable[Notification], *, sender: Sender, result: Jo
         with unit_of_work() as session:
             claimed = ledger.claim(session=session, job=n.job, subject=n.subject, period=n.period, target=n.target,
                                    payload=to_payload(n), now=now)
+            if not claimed and n.retake:
+                claimed = ledger.retake(session=session, job=n.job, subject=n.subject, period=n.period,
+                                        target=n.target, payload=to_payload(n), now=now)
         if not claimed:
             result.skipped += 1
             continue

@@ -6,8 +6,9 @@ claimer gets one reminder at twice the SLA. SLA hours count Monday–Friday in
 from __future__ import annotations
 
 from bot.views.jobs import claimer_reminder, escalation
+from bot.views.requests import request_message
 from jobs.base import JobContext, Notification
-from storage import requests
+from storage import ledger, requests
 from storage.models import RequestStatus
 from storage.periods import business_hours
 
@@ -17,7 +18,7 @@ JOB_ID = "request-escalations"
 def collect(ctx: JobContext) -> list[Notification]:
     sla = ctx.settings.request_sla_hours
     groups = requests.usergroups(session=ctx.session)
-    out: list[Notification] = []
+    out = unposted(ctx)
     for request in requests.escalation_candidates(session=ctx.session):
         assert request.channel_id and request.message_ts
         if request.status == RequestStatus.OPEN:
@@ -33,4 +34,21 @@ def collect(ctx: JobContext) -> list[Notification]:
                 text, blocks = claimer_reminder(request, hours=hours)
                 out.append(Notification(JOB_ID, f"request:{request.id}:claimer", "1", request.channel_id, text, blocks,
                                         thread_ts=request.message_ts))
+    return out
+
+
+def unposted(ctx: JobContext) -> list[Notification]:
+    """Requests whose post never completed (a crash, a refused channel): posted now to
+    their team's current channel, through the same ledger row as the first attempt,
+    so they are escalated like the rest once they are in a channel."""
+    channels = requests.routes(session=ctx.session, defaults=ctx.settings.routes)
+    out: list[Notification] = []
+    for request in requests.unposted(session=ctx.session, created_before=ctx.now - ledger.CRASHED_AFTER):
+        channel = channels.get(request.team)
+        if not channel:
+            ctx.warnings.append(f"request #{request.id}: no channel is routed for {request.team}")
+            continue
+        text, blocks = request_message(request, request.partner, now=ctx.now)
+        key = requests.post_key(request.id)
+        out.append(Notification(key["job"], key["subject"], key["period"], channel, text, blocks, retake=True))
     return out

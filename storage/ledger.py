@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, or_, select, update
@@ -28,6 +29,33 @@ def claim(*, session: Session, job: str, subject: str, period: str, target: str,
         statement = insert(NotificationLedger).values(**values)
     # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT.
     return session.execute(statement.returning(NotificationLedger.id)).scalar() is not None
+
+
+def message_payload(text: str, blocks: list) -> str:
+    """A plain message as the ledger keeps it (the shape jobs.delivery reads back)."""
+    return json.dumps({"text": text, "blocks": blocks})
+
+
+def retake(*, session: Session, job: str, subject: str, period: str, target: str, payload: str, now: datetime) -> bool:
+    """Take an existing failed or crashed row for another attempt, with the target
+    and message of now (a route may have changed); one process wins it."""
+    key = (NotificationLedger.job == job, NotificationLedger.subject == subject, NotificationLedger.period == period)
+    result = session.execute(
+        update(NotificationLedger)
+        .where(*key, or_(NotificationLedger.status == "failed",
+                         (NotificationLedger.status == "claimed") & (NotificationLedger.claimed_at < now - CRASHED_AFTER)))
+        .values(status="claimed", claimed_at=now, attempts=NotificationLedger.attempts + 1, target=target, payload=payload)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def status_of(*, session: Session, job: str, subject: str, period: str) -> str | None:
+    return session.scalar(
+        select(NotificationLedger.status).where(
+            NotificationLedger.job == job, NotificationLedger.subject == subject, NotificationLedger.period == period
+        )
+    )
 
 
 def sent_ts(*, session: Session, job: str, subject: str, period: str) -> tuple[str | None, str | None]:

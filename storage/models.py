@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -81,6 +82,12 @@ class Partner(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The partner's own Slack channel (`/partner channel`): `status` typed there means this partner.
     slack_channel_id: Mapped[str | None] = mapped_column(String(32))
+    # --- Health (migration 0011; storage/health.py keeps these current) ---
+    # The one stored score, 0–100 (None until first computed), its reasons (JSON
+    # list, worst first), and when it last changed.
+    health_score: Mapped[int | None] = mapped_column(Integer)
+    health_reasons: Mapped[str | None] = mapped_column(Text)
+    health_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -90,6 +97,7 @@ class Partner(Base):
         Index("ix_partners_type", "type"),
         Index("ix_partners_stage", "stage"),
         Index("ix_partners_slack_channel", "slack_channel_id"),
+        Index("ix_partners_health", "health_score"),  # "at risk" counts and worst-first sorting
     )
 
 
@@ -159,6 +167,8 @@ class HelpRequest(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(32))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
+    # The "Ask a team" form that created it: a form submitted twice makes one request.
+    view_id: Mapped[str | None] = mapped_column(String(64))
 
     partner: Mapped[Partner] = relationship()
 
@@ -166,6 +176,7 @@ class HelpRequest(Base):
         Index("ix_help_requests_status_created", "status", "created_at"),
         Index("ix_help_requests_partner_status", "partner_id", "status"),
         Index("ix_help_requests_requester", "requester_id", "status"),
+        UniqueConstraint("view_id", name="uq_help_requests_view_id"),
     )
 
 
@@ -183,6 +194,9 @@ class OnboardingStep(Base):
     __table_args__ = (UniqueConstraint("partner_id", "step", name="uq_onboarding_steps_partner_step"),)
 
 
+QBR_UPCOMING = "held_on IS NULL AND cancelled_at IS NULL"
+
+
 class Qbr(Base):
     """A quarterly business review: scheduled for a day, later held with notes."""
 
@@ -195,10 +209,15 @@ class Qbr(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # --- QBR lifecycle (migration 0012): scheduled → held | cancelled ---
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_qbrs_partner_scheduled", "partner_id", "scheduled_for"),
         Index("ix_qbrs_scheduled", "scheduled_for"),
+        # At most one upcoming (neither held nor cancelled) QBR per partner, on both databases.
+        Index("uq_qbrs_one_upcoming", "partner_id", unique=True,
+              sqlite_where=sql_text(QBR_UPCOMING), postgresql_where=sql_text(QBR_UPCOMING)),
     )
 
 
@@ -359,8 +378,13 @@ class Change(Base):
     undo: Mapped[str] = mapped_column(Text)  # JSON
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # --- history (migration 0012): the partner a change is about, for `/partner history` ---
+    partner_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_changes_user_at", "user_id", "at"),)
+    __table_args__ = (
+        Index("ix_changes_user_at", "user_id", "at"),
+        Index("ix_changes_partner", "partner_id", "id"),
+    )
 
 
 # --- Security (bot/verify.py, bot/events.py) ---------------------------------

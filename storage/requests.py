@@ -10,6 +10,16 @@ from sqlalchemy.orm import Session, joinedload
 from storage.models import HelpRequest, Interaction, RequestStatus, Route
 
 
+# A request's own message in its team channel goes through the notification
+# ledger like every job post: claimed in the transaction that saves the request,
+# so a crash before the post leaves a row that the retry job (and escalations) finish.
+POST_JOB = "request-post"
+
+
+def post_key(request_id: int) -> dict[str, str]:
+    return {"job": POST_JOB, "subject": f"request:{request_id}", "period": "0"}
+
+
 def routes(*, session: Session, defaults: dict[str, str]) -> dict[str, str]:
     """team → channel: the environment's routes, overridden by those set in Slack."""
     table = dict(defaults)
@@ -31,15 +41,21 @@ def set_route(*, session: Session, team: str, channel_id: str, usergroup_id: str
 
 def create(
     *, session: Session, partner_id: int, team: str, text: str, requester_id: str,
-    origin_channel_id: str | None, due_on: str | None, now: datetime,
+    origin_channel_id: str | None, due_on: str | None, now: datetime, view_id: str | None = None,
 ) -> HelpRequest:
     request = HelpRequest(
         partner_id=partner_id, team=team, text=text, requester_id=requester_id,
         origin_channel_id=origin_channel_id, status=RequestStatus.OPEN, due_on=due_on, created_at=now,
+        view_id=view_id,
     )
     session.add(request)
     session.flush()
     return request
+
+
+def by_view(*, session: Session, view_id: str) -> HelpRequest | None:
+    """The request an "Ask a team" form already created (Slack may deliver a submission twice)."""
+    return session.scalar(select(HelpRequest).where(HelpRequest.view_id == view_id))
 
 
 def get(*, session: Session, request_id: int) -> HelpRequest | None:
@@ -122,6 +138,19 @@ def log_step(*, session: Session, request: HelpRequest, summary: str, author_id:
 def usergroups(*, session: Session) -> dict[str, str]:
     """team → user group ID, for the teams routed with one."""
     return dict(session.execute(select(Route.team, Route.usergroup_id).where(Route.usergroup_id.is_not(None))).all())
+
+
+def unposted(*, session: Session, created_before: datetime) -> list[HelpRequest]:
+    """Open or claimed requests whose message never reached their team channel."""
+    return list(
+        session.scalars(
+            select(HelpRequest)
+            .options(joinedload(HelpRequest.partner))
+            .where(HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.CLAIMED]), HelpRequest.message_ts.is_(None),
+                   HelpRequest.created_at < created_before)
+            .order_by(HelpRequest.created_at)
+        )
+    )
 
 
 def escalation_candidates(*, session: Session) -> list[HelpRequest]:

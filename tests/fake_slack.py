@@ -156,19 +156,38 @@ class FakeSlack:
     def add_user(
         self, user_id: str, *, name: str | None = None, tz: str = "America/New_York", is_restricted: bool = False,
         is_ultra_restricted: bool = False, is_bot: bool = False, deleted: bool = False,
+        team_id: str | None = None, is_stranger: bool = False,
     ) -> None:
-        self.users[user_id] = self._user(user_id, name=name, tz=tz, is_restricted=is_restricted,
-                                         is_ultra_restricted=is_ultra_restricted, is_bot=is_bot, deleted=deleted)
+        """A member of this workspace by default; `team_id` of another workspace makes a
+        Slack Connect member, `is_stranger` one Slack shows without a team."""
+        user = self._user(user_id, name=name, tz=tz, is_restricted=is_restricted,
+                          is_ultra_restricted=is_ultra_restricted, is_bot=is_bot, deleted=deleted)
+        if team_id:
+            user["team_id"] = team_id
+        if is_stranger:
+            user["is_stranger"] = True
+        self.users[user_id] = user
 
-    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False, is_member: bool = True) -> None:
+    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False, is_member: bool = True,
+                    is_ext_shared: bool = False, is_pending_ext_shared: bool = False) -> None:
         self.channels[channel_id] = {
             "id": channel_id, "name": name, "is_channel": not is_private, "is_private": is_private,
-            "is_member": is_member, "is_archived": False,
+            "is_member": is_member, "is_archived": False, "is_shared": is_ext_shared, "is_org_shared": False,
+            "is_ext_shared": is_ext_shared, "is_pending_ext_shared": is_pending_ext_shared,
         }
 
     def reset(self) -> None:
+        """A fresh workspace for the next test: no calls, messages, faults, users or channels."""
         with self._lock:
             self._state = _State()
+            self.users.clear()
+            self.channels.clear()
+
+    def reset_calls(self) -> None:
+        """Forget what was received so far (the arranged users and channels stay)."""
+        with self._lock:
+            self._state.calls.clear()
+            self._state.messages.clear()
 
     # --- the server ------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -387,7 +406,14 @@ class FakeSlack:
         return {"ok": False, "error": "user_not_found"}
 
     def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        info = self.channels.get(args.get("channel", ""))
+        channel = args.get("channel", "")
+        info = self.channels.get(channel)
+        if info is None and channel.startswith("C"):
+            # Like chat.postMessage here: a channel no test declared is an ordinary
+            # internal public channel the bot is in.
+            info = {"id": channel, "name": channel.lower(), "is_channel": True, "is_private": False, "is_member": True,
+                    "is_archived": False, "is_shared": False, "is_org_shared": False, "is_ext_shared": False,
+                    "is_pending_ext_shared": False}
         if info is None or (info["is_private"] and not info["is_member"]):
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": dict(info)}

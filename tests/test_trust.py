@@ -51,6 +51,9 @@ class Quiet:
     def ensure_member(self, channel):
         return None
 
+    def shared_problem(self, channel):
+        return None
+
 
 def mrkdwn(blocks):
     return texts(blocks, mrkdwn_only=True)

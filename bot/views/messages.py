@@ -35,3 +35,18 @@ def help_blocks(usages: list[tuple[str, str]]) -> list[dict[str, Any]]:
         )
     )
     return blocks
+
+
+def notice_modal(title: str, message: str) -> dict[str, Any]:
+    """A form replaced by one line (a refusal, or something gone)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(escape(message))],
+    }
+
+
+def notice_home(message: str) -> dict[str, Any]:
+    """App Home for someone partnerbot does not serve: one line, nothing of the record."""
+    return {"type": "home", "blocks": [section(escape(message))]}
