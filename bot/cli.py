@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.redact import setup_logging
 from bot.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("partnerbot")
@@ -32,35 +33,6 @@ class CommandError(Exception):
     def __init__(self, message: str, *, code: int = 1):
         super().__init__(message)
         self.code = code
-
-
-class RedactSecrets(logging.Filter):
-    """Defence in depth: whatever a library logs, configured secrets never reach the log."""
-
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 6]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "[redacted]")
-            if redacted != message:
-                record.msg, record.args = redacted, ()
-        return True
-
-
-def setup_logging(settings: Settings, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(
-        RedactSecrets([settings.secret(n) or "" for n in ("slack_bot_token", "slack_signing_secret", "slack_app_token")])
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
 
 
 def _prepare(settings: Settings, url: str | None = None) -> None:
@@ -502,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = get_settings() if getattr(args, "needs_settings", True) else None
+        if settings is not None:
+            setup_logging(settings, logging.WARNING)  # every command; long-running ones raise the level
         code = args.func(args, settings)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code

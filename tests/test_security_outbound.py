@@ -256,3 +256,116 @@ def test_crm_error_body_is_never_echoed(database_url, caplog):
     assert str(info.value) == "the CRM answered HTTP 401; check PARTNERBOT_CRM_TOKEN"
     for record in caplog.records:
         assert "tok-very-secret" not in record.getMessage() and "tok-very-secret" not in (record.exc_text or "")
+
+
+# --- item 12: the log filter -------------------------------------------------------------
+
+def scrubbed_logger(fmt="%(levelname)s %(name)s: %(message)s"):
+    """A logger of our own with the production filter and format, writing to a buffer
+    (it does not propagate, so nothing here reaches the suite-wide secret watch)."""
+    import io
+    import logging
+
+    from bot.redact import Redactor, RedactSecrets, known_secrets
+
+    settings = make_settings(PARTNERBOT_CRM="json", PARTNERBOT_CRM_URL="https://crm.example.com/deals",
+                             PARTNERBOT_CRM_TOKEN="crm-token-42x", SLACK_APP_TOKEN="xapp-1-A0-99-abc",
+                             PARTNERBOT_WEBHOOKS=json.dumps([{"url": "https://h.example.com/", "events": ["*"],
+                                                              "secret": "hook-secret-77"}]))
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.addFilter(RedactSecrets(Redactor(known_secrets(settings))))
+    logger = logging.getLogger(f"test.redact.{id(out)}")
+    logger.propagate, logger.level = False, logging.DEBUG
+    logger.handlers[:] = [handler]
+    records = []
+    handler.emit = (lambda emit: lambda record: (records.append(record), emit(record)))(handler.emit)
+    return logger, out, records
+
+
+SECRETS = ("crm-token-42x", "xapp-1-A0-99-abc", "hook-secret-77", "test-signing-secret-0123456789", "xoxb-test-token",
+           "xoxp-123-456-other", "tok-very-secret")
+
+
+def assert_clean(text):
+    for secret in SECRETS:
+        assert secret not in text
+
+
+def test_filter_scrubs_secrets_in_message_and_args():
+    logger, out, records = scrubbed_logger()
+    logger.warning("slack said %s, crm %s, hook %r", "xoxb-test-token", "crm-token-42x", {"secret": "hook-secret-77"})
+    logger.info("app token xapp-1-A0-99-abc and a stranger's xoxp-123-456-other; signing test-signing-secret-0123456789")
+    logger.info("crm answered %s", "Authorization: Bearer tok-very-secret")
+    assert_clean(out.getvalue())
+    assert out.getvalue().count("[redacted]") == 7
+    assert "Bearer [redacted]" in out.getvalue()
+    assert all(not record.args for record in records)
+
+
+def test_filter_scrubs_tracebacks():
+    logger, out, records = scrubbed_logger()
+    try:
+        raise RuntimeError("CRM refused Bearer tok-very-secret for crm-token-42x")
+    except RuntimeError:
+        logger.exception("sync failed")
+    logger.warning("here", stack_info=True, extra={})
+    text = out.getvalue()
+    assert "Traceback (most recent call last):" in text and "RuntimeError: CRM refused Bearer [redacted] for [redacted]" in text
+    assert_clean(text)
+    assert_clean(records[0].exc_text)
+
+
+def test_filter_scrubs_extra_fields():
+    logger, out, records = scrubbed_logger("%(message)s auth=%(auth)s detail=%(detail)s")
+    logger.warning("outbound", extra={"auth": "Bearer tok-very-secret", "detail": {"token": "crm-token-42x"}})
+    assert out.getvalue().strip() == "outbound auth=Bearer [redacted] detail={'token': '[redacted]'}"
+    assert_clean(str(records[0].__dict__))
+
+
+def test_a_newline_in_a_logged_value_never_starts_a_line():
+    logger, out, _ = scrubbed_logger()
+    forged = "Acme\nINFO partnerbot: admin UADMIN1 granted\r\x1b[2K\x85\u2028"
+    logger.warning("partner %s renamed", forged)
+    logger.warning("field", extra={"partner": forged})
+    try:
+        raise ValueError(f"bad name {forged}")
+    except ValueError:
+        logger.exception("import failed for %s", forged)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "WARNING " + lines[0].split(" ", 1)[1]
+    assert lines[0].endswith(r"partner Acme\nINFO partnerbot: admin UADMIN1 granted\r\x1b[2K\x85\u2028 renamed")
+    # Every line at the left margin is the start of a record: two warnings and one error.
+    assert [line.split(" ", 1)[0] for line in lines if not line.startswith(" ")] == ["WARNING", "WARNING", "ERROR"]
+    assert not any(line.startswith("INFO partnerbot") for line in lines)  # in a traceback it stays indented
+
+
+def test_every_command_installs_the_scrubbing_also_for_foreign_handlers(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, os, sys\n"
+        "from bot.cli import main\n"
+        "main(['db', 'upgrade'])\n"
+        "gunicorn = logging.getLogger('gunicorn.error')\n"  # a handler that is not ours, as gunicorn sets up
+        "gunicorn.propagate = False\n"
+        "gunicorn.addHandler(logging.StreamHandler(sys.stdout))\n"
+        "gunicorn.error('worker: %s', os.environ['SLACK_BOT_TOKEN'])\n"
+        "logging.getLogger('partnerbot').warning('crm said Bearer %s\\nFORGED', os.environ['PARTNERBOT_CRM_TOKEN'])\n"
+        "try:\n"
+        "    raise RuntimeError(os.environ['SLACK_SIGNING_SECRET'])\n"
+        "except RuntimeError:\n"
+        "    gunicorn.exception('request failed')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "SLACK_BOT_TOKEN": "xoxb-test-token",
+           "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789", "PARTNERBOT_CRM": "json",
+           "PARTNERBOT_CRM_URL": "https://crm.example.com/deals", "PARTNERBOT_CRM_TOKEN": "tok-very-secret"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=60, check=True)
+    output = result.stdout + result.stderr
+    assert "worker: [redacted]" in result.stdout and "RuntimeError: [redacted]" in result.stdout
+    assert "crm said Bearer [redacted]\\nFORGED" in result.stderr
+    assert_clean(output)
+    assert not any(line.startswith("FORGED") for line in output.splitlines())
