@@ -44,10 +44,25 @@ def _prepare(settings: Settings, url: str | None = None) -> None:
     try:
         db.configure(url)
         db.upgrade()
+        _score_unscored(settings)
     except (DBAPIError, ArgumentError) as error:
         raise CommandError(database_problem(url, error), code=2) from None
     except ModuleNotFoundError as error:  # e.g. PostgreSQL without its driver installed
         raise CommandError(database_problem(url, f"its driver {error.name} is not installed"), code=2) from None
+
+
+def _score_unscored(settings: Settings) -> None:
+    """Health settings for this process, and a first stored score for partners that
+    have none (those that existed before migration 0011): the migration cannot run
+    the health function itself."""
+    from datetime import datetime, timezone
+
+    from storage import health
+    from storage.db import unit_of_work
+
+    health.configure(settings)
+    with unit_of_work() as session:
+        health.refresh(session=session, now=datetime.now(timezone.utc), missing_only=True)
 
 
 def database_problem(url: str, error: Exception | str) -> str:

@@ -10,7 +10,7 @@ from storage import ledger, webhooks
 
 USAGE = "jobs"
 DESCRIPTION = "admins: the last run of each scheduled job"
-JOB_NAMES = ("qbr-reminders", "stalled-onboarding", "request-escalations", "kpi-digest", "retry")
+JOB_NAMES = ("qbr-reminders", "stalled-onboarding", "request-escalations", "kpi-digest", "retry", "health-refresh")
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

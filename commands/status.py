@@ -12,10 +12,10 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from storage import partners, record, requests
-from storage.health import Health, Signals, assess
-from storage.models import DealStatus, Partner, RequestStatus
-from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
+from storage import health, partners, record, requests
+from storage.health import Health
+from storage.models import Partner, RequestStatus
+from storage.periods import local_today
 
 USAGE = "status [partner]"
 DESCRIPTION = "a partner's card; without a name, your portfolio (worst health first)"
@@ -33,39 +33,24 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         raise UserError("`status` takes one partner name; put names with spaces in quotes.", usage=USAGE)
     data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
     blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
-    return Reply(text=f"{partner.name}: {partner.stage}, health {data.health.score}/100", blocks=blocks)
+    return Reply(text=f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})", blocks=blocks)
 
 
 def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str], float]:
     """This fiscal quarter, its months, and the share of it that has passed."""
-    today = local_today(now, settings.zone)
-    quarter = quarter_of(month_of(today), fiscal_start=settings.fiscal_year_start)
-    months = quarter_months(quarter, fiscal_start=settings.fiscal_year_start)
-    start, _ = month_bounds(months[0], settings.zone)
-    _, end = month_bounds(months[-1], settings.zone)
-    return quarter, months, (now - start) / (end - start)
+    return health.quarter_progress(now, settings.zone, settings.fiscal_year_start)
 
 
 def card_data(session: Session, partner: Partner, *, now: datetime, settings: Settings) -> CardData:
     recent = partners.recent_interactions(session=session, partner_id=partner.id, limit=5)
-    quarter, months, elapsed = quarter_progress(now, settings)
+    quarter, months, _ = quarter_progress(now, settings)
     attainment = record.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
     today = local_today(now, settings.zone)
-    deals = record.open_deals(session=session, partner_id=partner.id)
     next_qbr, last_qbr = record.next_and_last_qbr(session=session, partner_id=partner.id, today=today)
-    signals = Signals(
-        stage=partner.stage,
-        created_at=partner.created_at,
-        last_touch=recent[0].occurred_at if recent else None,
-        attainment=[(a.metric, float(a.actual), float(a.target)) for a in attainment if a.target],
-        quarter_elapsed=elapsed,
-        last_qbr=last_qbr.held_on if last_qbr else None,
-        onboarding_since=partner.onboarding_changed_at,
-        open_conflicts=sum(1 for d in deals if d.status == DealStatus.CONFLICT),
-    )
     return CardData(
         partner=partner,
-        health=assess(signals, now=now, qbr_interval_days=settings.qbr_interval_days, stall_days=settings.stall_days),
+        # The stored score, as every other surface shows it (storage/health.py keeps it current).
+        health=health.current(session, partner),
         recent=recent,
         interaction_count=partners.interaction_count(session=session, partner_id=partner.id),
         steps=record.STEPS[partner.type],
@@ -74,7 +59,7 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
         last_qbr=last_qbr,
         quarter=quarter,
         attainment=attainment,
-        deals=deals,
+        deals=record.open_deals(session=session, partner_id=partner.id),
         requests=requests.listing(
             session=session, status=[RequestStatus.OPEN, RequestStatus.CLAIMED], partner_id=partner.id, limit=6
         ),
@@ -82,20 +67,9 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
 
 
 def portfolio_rows(session: Session, *, owner_id: str, now: datetime, settings: Settings) -> list[tuple[Partner, datetime | None, Health]]:
-    return [
-        (
-            r.partner,
-            r.last_touch,
-            assess(
-                Signals(
-                    stage=r.partner.stage, created_at=r.partner.created_at, last_touch=r.last_touch,
-                    last_qbr=r.last_qbr, onboarding_since=r.partner.onboarding_changed_at,
-                ),
-                now=now, qbr_interval_days=settings.qbr_interval_days, stall_days=settings.stall_days,
-            ),
-        )
-        for r in partners.rows(session=session, owner_id=owner_id)
-    ]
+    """The owner's partners with their stored health, worst first."""
+    health.settle(session)
+    return [(r.partner, r.last_touch, health.stored(r.partner)) for r in partners.rows(session=session, owner_id=owner_id, by_health=True)]
 
 
 def portfolio_reply(ctx: Context) -> Reply:

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from bot.settings import Settings
-from jobs import crm_sync, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
+from jobs import crm_sync, health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
 from jobs.base import JobContext, JobResult, Notification
 from jobs.delivery import Sender, deliver, retry as retry_failed
-from storage import ledger
+from storage import health, ledger
 from storage.db import unit_of_work
 
 log = logging.getLogger("partnerbot.jobs")
@@ -56,6 +56,7 @@ def specs(settings: Settings) -> list[JobSpec]:
         JobSpec(kpi_digest.JOB_ID, kpi_digest.collect, {"day_of_week": WEEKDAY[day], "hour": hour, "minute": minute},
                 f"weekly, {settings.digest_schedule}", 86_400),
         JobSpec(retry.JOB_ID, None, {"minute": "*/15"}, "every 15 minutes", 600, action=_retry),
+        JobSpec(health_refresh.JOB_ID, None, {"minute": 50}, "hourly at :50", 3000, action=health_refresh.run),
     ] + ([JobSpec(webhook_delivery.JOB_ID, None, {"minute": "*"}, "every minute", 50, action=_webhooks)] if settings.webhooks else []) + (
         [JobSpec(crm_sync.JOB_ID, None, {"hour": 6, "minute": 0}, "daily at 06:00", 6 * 3600, action=_crm)] if settings.crm else []
     )
@@ -80,6 +81,7 @@ def run_job(name: str, *, settings: Settings, slack, now: datetime | None = None
     """Run one job as of `now`, sending through `slack` (a bot.slack.JobSlack)."""
     job = spec(settings, name)
     now = now or datetime.now(timezone.utc)
+    health.configure(settings)  # writes a job makes rescore partners by these settings
     started = time.perf_counter()
     result = JobResult(job=name, as_of=now)
     with unit_of_work() as session:
@@ -123,6 +125,12 @@ def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_t
         for row in due:
             print(f"  {row.event_type} → {row.url} (attempt {row.attempts + 1})", file=out)
         return len(due)
+    if job.name == health_refresh.JOB_ID:
+        result = JobResult(job=name, as_of=now)
+        changed = health_refresh.run(settings=settings, now=now, result=result, dry_run=True)
+        print(f"{name} as of {now.isoformat()}: {changed} of {result.considered} stored health score(s) would change "
+              "(dry run: nothing written)", file=out)
+        return changed
     if job.collect is None:
         with unit_of_work() as session:
             rows = ledger.retryable(session=session, now=now)

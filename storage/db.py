@@ -61,6 +61,10 @@ def configure(url: str) -> Engine:
             _engine.dispose()
         _engine = make_engine(url)
         _sessions = sessionmaker(_engine, expire_on_commit=False)
+        # Stored health follows every write, in the same transaction (storage/health.py).
+        from storage import health
+
+        health.track(_sessions)
         return _engine
 
 

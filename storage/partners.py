@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Interaction, Partner, Qbr
+from storage.models import Interaction, Partner
 from storage.names import clean, name_key
 
 
@@ -125,8 +125,10 @@ def rows(
     owner_id: str | None = None,
     type: str | None = None,
     stage: str | None = None,
+    by_health: bool = False,
 ) -> list[PartnerRow]:
-    """Partners matching the filters with last touch and interaction count, one query.
+    """Partners matching the filters with last touch and interaction count, one query;
+    by name, or worst stored health first (`by_health`).
 
     Correlated subqueries ride the (partner_id, occurred_at) index, so the cost
     follows the partners returned, not the size of the whole history.
@@ -139,16 +141,19 @@ def rows(
     count = (
         select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
     )
-    last_qbr = select(func.max(Qbr.held_on)).where(Qbr.partner_id == Partner.id).scalar_subquery()
-    query = select(Partner, last_touch, count, last_qbr).where(Partner.archived_at.is_(None))
+    query = select(Partner, last_touch, count).where(Partner.archived_at.is_(None))
     if owner_id:
         query = query.where(Partner.owner_id == owner_id)
     if type:
         query = query.where(Partner.type == type)
     if stage:
         query = query.where(Partner.stage == stage)
-    query = query.order_by(Partner.name_key)
-    return [PartnerRow(p, touched, n or 0, qbr) for p, touched, n, qbr in session.execute(query)]
+    if by_health:
+        # Not scored yet (NULL) sorts last on both databases.
+        query = query.order_by(Partner.health_score.is_(None), Partner.health_score, Partner.name_key)
+    else:
+        query = query.order_by(Partner.name_key)
+    return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]
 
 
 def activity(*, session: Session, start: datetime, end: datetime) -> dict[str, int]:
@@ -167,7 +172,13 @@ def activity(*, session: Session, start: datetime, end: datetime) -> dict[str, i
 
 
 def at_risk(*, session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).where(Partner.stage == "at-risk", Partner.archived_at.is_(None)).order_by(Partner.name_key)))
+    """Partners at risk by the one rule (stage `at-risk` or stored score below 40), worst first."""
+    from storage.health import at_risk_clause
+
+    return list(session.scalars(
+        select(Partner).where(at_risk_clause(), Partner.archived_at.is_(None))
+        .order_by(Partner.health_score.is_(None), Partner.health_score, Partner.name_key)
+    ))
 
 
 def in_channel(*, session: Session, channel_id: str) -> Partner | None:

@@ -158,8 +158,9 @@ def test_health_reasons_from_constructed_history():
                 attainment=[("revenue", 16_000, 50_000)], quarter_elapsed=0.8, last_qbr=None, open_conflicts=1),
         now=now,
     )
-    assert worrying.reasons[:2] == ["revenue at 32% of target", "no interaction in 41 days"]
-    assert worrying.score == 100 - 20 - 15 - 15 - 10
+    # KPI penalty: 50 × (0.8 of the quarter passed − 0.32 of target reached) = 24.
+    assert worrying.reasons[:2] == ["revenue at 32% of target, 60% behind pace", "no interaction in 41 days"]
+    assert worrying.score == 100 - 24 - 15 - 15 - 10
     stalled = assess(Signals(stage="onboarding", created_at=now - timedelta(days=20), last_touch=now,
                              onboarding_since=None), now=now, stall_days=14)
     assert "onboarding stalled for 20 days" in stalled.reasons

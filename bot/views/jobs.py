@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.views.text import metric_value
 from bot.views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
+from storage.health import stored
 from storage.models import HelpRequest, Partner, Qbr
 
 LIST_LIMIT = 40
@@ -76,6 +77,11 @@ def claimer_reminder(request: HelpRequest, *, hours: float) -> tuple[str, list[d
     return escape(f"Request #{request.id} is still open"), [section(text)]
 
 
+def _health(p: Partner) -> str:
+    h = stored(p)
+    return f"({h.label})" if h.score is None else f"({h.score}/100)"
+
+
 def digest(
     *,
     week: str,
@@ -113,7 +119,8 @@ def digest(
     if top:
         blocks += lines_section(["*Top partners by revenue (QTD)*"] + [f"{i}. *{escape(n)}* {metric_value('revenue', v, currency)}" for i, (n, v) in enumerate(top, 1)])
     if at_risk:
-        shown = ", ".join(f"*{escape(p.name)}*" for p in at_risk[:15])
+        # The stored score, as the card, portfolio, list and App Home show it.
+        shown = ", ".join(f"*{escape(p.name)}* {_health(p)}" for p in at_risk[:15])
         extra = f" and {len(at_risk) - 15:,} more" if len(at_risk) > 15 else ""
         blocks.append(section(f":warning: *At risk ({len(at_risk):,})*: {shown}{extra}"))
     blocks.append(section(f":construction: *Stalled onboarding*: {stalled:,} partners"))

@@ -28,7 +28,7 @@ from bot.views.text import (
     section,
     user,
 )
-from storage.health import Health
+from storage.health import Health, stored
 from storage.models import DealRegistration, HelpRequest, Interaction, OnboardingStep, Partner, Qbr
 from storage.record import Attainment
 
@@ -43,11 +43,21 @@ PAGE_SIZE = 25
 HOME_PARTNERS = 40
 
 
+HEALTH_EMOJI = {"healthy": ":large_green_circle:", "needs attention": ":large_yellow_circle:", "at risk": ":red_circle:"}
+
+
 def health_badge(health: Health) -> str:
-    emoji = {"healthy": ":large_green_circle:", "needs attention": ":large_yellow_circle:"}.get(
-        health.label, ":red_circle:"
-    )
-    return f"{emoji} {health.score}/100 ({health.label})"
+    if health.score is None:
+        return f":white_circle: {health.label}"
+    return f"{HEALTH_EMOJI.get(health.label, ':red_circle:')} {health.score}/100 ({health.label})"
+
+
+def health_short(health: Health) -> str:
+    """The same score, label and first reason on every line that lists partners."""
+    if health.score is None:
+        return f"health {health.label}"
+    reason = health.reasons[0] if health.reasons else ""
+    return f"health {health.score} {health.label}" + (f" ({escape(reason)})" if reason and reason != health.label else "")
 
 
 def partner_line(partner: Partner, *, last_touch: datetime | None, now: datetime, health: Health | None = None) -> str:
@@ -55,11 +65,15 @@ def partner_line(partner: Partner, *, last_touch: datetime | None, now: datetime
     if partner.tier:
         parts.append(escape(partner.tier))
     parts.append(f"{STAGE_EMOJI.get(partner.stage, '')} {partner.stage}".strip())
-    if health is not None:
-        parts.append(f"health {health.score} ({escape(health.reasons[0])})")
+    # Lists read the stored score from the row itself: one health everywhere.
+    parts.append(health_short(health if health is not None else stored(partner)))
     parts.append(f"last touch {ago(last_touch, now)}")
     parts.append(f"owner {user(partner.owner_id)}")
     return "• " + " · ".join(parts)
+
+
+def at_risk_count(healths: list[Health]) -> int:
+    return sum(1 for h in healths if h.label == "at risk")
 
 
 @dataclass(frozen=True)
@@ -181,8 +195,8 @@ def portfolio(
                 "`/partner add &lt;name&gt; type:channel|alliance|technology`."
             )
         ]
-    ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
-    at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
+    ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
+    at_risk = at_risk_count([h for _, _, h in rows])
     blocks = [
         header(f"Portfolio · {len(rows):,} partners"),
         context(f"Owner {user(owner_id)} · {at_risk:,} at risk · worst health first"),
@@ -231,8 +245,8 @@ def home_view(
     ]
     if not rows:
         blocks.append(section("You own no partners yet. Add one with `/partner add &lt;name&gt; type:channel|alliance|technology`."))
-    ordered = sorted(rows, key=lambda r: (r[2].score, r[0].name.casefold()))
-    at_risk = sum(1 for _, _, h in rows if h.label == "at risk")
+    ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
+    at_risk = at_risk_count([h for _, _, h in rows])
     if rows:
         blocks.append(context(f"{len(rows):,} partners · {at_risk:,} at risk · worst health first"))
     for partner, last_touch, health in ordered[:HOME_PARTNERS]:
