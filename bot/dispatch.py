@@ -40,7 +40,7 @@ def run(
         return error_reply(error)
 
 
-READ_ONLY_COMMANDS = frozenset({"", "help", "status", "list", "requests", "jobs"})
+READ_ONLY_COMMANDS = frozenset({"", "help", "status", "list", "requests", "jobs", "history"})
 
 
 def run_command(text: str, *, caller: Caller, settings: Settings, slack: Messenger, now: datetime | None = None) -> Reply:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy.orm import Session
 
-from bot.views.deals import conflict_message, decision_dm
+from bot.views.deals import conflict_message, decision_dm, holder_names
 from bot.views.messages import confirmation
 from bot.views.text import money
 from bot.views.text import a, escape
@@ -14,8 +13,8 @@ from commands.errors import UserError
 from commands.parser import Command, amount, amount_words, choice, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import partners, record, webhooks
-from storage.models import DealRegistration, PartnerType
+from storage import audit, record, webhooks
+from storage.models import DealRegistration, DealStatus, Partner, PartnerType
 from storage.names import clean, match_key
 from storage.periods import month_bounds, month_of
 
@@ -40,13 +39,24 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is {a(partner.type + ' partner')}.")
     attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
     key = match_key(customer)
-    first = record.earlier_registration(session=ctx.session, customer_key=key, partner_id=partner.id, since=ctx.now - record.CONFLICT_WINDOW)
+    record.lock_customer(session=ctx.session, customer_key=key)
+    holding = record.holding_registrations(session=ctx.session, customer_key=key, since=ctx.now - record.CONFLICT_WINDOW)
+    currency = ctx.settings.currency
+    own = next((d for d in holding if d.partner_id == partner.id), None)
+    if own is not None:
+        raise UserError(duplicate_text(own, partner, ctx))
+    # The earliest registration still holding the customer names the conflict; every holder is listed.
+    first = holding[0] if holding else None
+    others = list({d.partner_id: d.partner for d in holding}.values())
     deal = record.register_deal(
         session=ctx.session, partner_id=partner.id, customer=customer, customer_key=key, amount=value, attribution=attribution,
         conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
     )
-    currency = ctx.settings.currency
-    earlier = partners.get(session=ctx.session, partner_id=first.partner_id) if first else None
+    earlier = first.partner if first else None
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="deal.register",
+                 summary=f"registered deal #{deal.id} ({customer}, {money(value, currency)}) for {partner.name}"
+                 + (" as a conflict" if first else ""),
+                 undo={"deal_id": deal.id}, partner_id=partner.id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="deal.registered", partner=partner,
                   subject=webhooks.deal_data(deal, earlier), now=ctx.now)
     if first is None:
@@ -57,9 +67,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         )
     assert earlier is not None
     deal_id = deal.id
+    first_line = f"deal #{first.id}, {first.registered_at.astimezone(ctx.settings.zone):%a %Y-%m-%d}"
+    also = [p for p in others if p.id != earlier.id]
 
     def notify() -> Reply:
-        text, blocks = conflict_message(deal, partner, earlier, currency=currency)
+        text, blocks = conflict_message(deal, partner, earlier, currency=currency, holders=others)
         targets = [ctx.settings.digest_channel] if ctx.settings.digest_channel else list(ctx.settings.admins)
         for target in targets:
             ctx.slack.post(target, text, blocks)
@@ -69,15 +81,26 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
             where = "The admins got a DM to approve or reject it"
         else:
             where = "No admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
+        held_by = f" Also registered by {holder_names(also)}." if also else ""
         return Reply(
             text=f"Deal #{deal_id} is flagged as a conflict.",
             blocks=confirmation(
-                f"Deal *#{deal_id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* registered this customer first.",
+                f"Deal *#{deal_id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* "
+                f"registered this customer first ({first_line}).{held_by}",
                 detail=f"{where}; you'll get a DM with the outcome.",
             ),
         )
 
     return Reply(text="", after=notify)
+
+
+def duplicate_text(existing: DealRegistration, partner: Partner, ctx: Context) -> str:
+    """A partner registering a customer it already holds: refused, pointing at the deal it has."""
+    day = existing.registered_at.astimezone(ctx.settings.zone)
+    status = {DealStatus.CONFLICT: ", awaiting an admin's decision", DealStatus.APPROVED: ", approved"}.get(existing.status, "")
+    return (f"*{escape(partner.name)}* already registered *{escape(existing.customer)}*: deal *#{existing.id}* on {day:%a %Y-%m-%d} "
+            f"for {money(existing.amount, ctx.settings.currency)}{status}. A customer is registered once per partner in "
+            f"{record.CONFLICT_WINDOW.days} days, so nothing was registered; see it with `/partner status {escape(partner.name)}`.")
 
 
 def refresh_kpi(session: Session, deal: DealRegistration, ctx: Context) -> None:
@@ -100,6 +123,9 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
         refresh_kpi(ctx.session, deal, ctx)
     partner, first = deal.partner, deal.conflict_with
     currency = ctx.settings.currency
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="deal.decide",
+                 summary=f"{deal.status} deal #{deal.id} ({deal.customer}) for {partner.name}",
+                 undo={"deal_id": deal.id}, partner_id=partner.id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=f"deal.{deal.status}", partner=partner,
                   subject=webhooks.deal_data(deal, first), now=ctx.now)
 

@@ -122,4 +122,6 @@ class Reassign:
         moved = ctx.session.execute(update(Partner).where(Partner.owner_id == old).values(owner_id=new)).rowcount
         if not moved:
             raise UserError(f"{user(old)} owns no partners; nothing was changed.")
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partners.reassign",
+                     summary=f"reassigned {moved} partners", undo={"from": old, "to": new}, now=ctx.now)
         return Reply(text=f"Moved {moved} partners.", blocks=confirmation(f"Moved *{moved:,}* partners from {user(old)} to {user(new)}."))

@@ -26,7 +26,8 @@ def collect(ctx: JobContext) -> list[Notification]:
         days = (qbr.scheduled_for - local.date()).days
         if 0 <= days <= s.qbr_remind_days and local.hour >= MORNING_HOUR:
             text, blocks = qbr_reminder_dm(qbr, partner, days=days)
-            out.append(Notification(JOB_ID, f"qbr:{qbr.id}", "reminder", partner.owner_id, text, blocks))
+            # Keyed by the date: a moved QBR is reminded again for its new date, never twice for one date.
+            out.append(Notification(JOB_ID, f"qbr:{qbr.id}", qbr.scheduled_for.isoformat(), partner.owner_id, text, blocks))
     # Follow-ups set with `log … next:<date>`: the owner's DM on that day, in their morning.
     for interaction, partner in record.follow_ups(session=ctx.session, start=team_today - timedelta(days=1), end=team_today + timedelta(days=1)):
         local = ctx.now.astimezone(ctx.user_tz(partner.owner_id))

@@ -1,4 +1,5 @@
-"""The audit trail and `/partner undo`: each change stores how to reverse it."""
+"""The audit trail, `/partner history` and `/partner undo`: each change stores
+the partner it is about and how to reverse it (or that it cannot be reversed)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Change, Interaction, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
+from storage.models import Change, HelpRequest, Interaction, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
 
 UNDO_WINDOW = timedelta(minutes=10)
 PARTNER_FIELDS = ("name", "name_key", "stage", "stage_changed_at", "owner_id", "archived_at", "slack_channel_id", "crm_id")
+# Changes on the record that `undo` does not reverse (it says so, and how to put things back).
+IRREVERSIBLE = frozenset({"partners.reassign", "deal.register", "deal.decide"})
+
+
+class CannotUndo(Exception):
+    """The change cannot be reversed as things stand now; nothing was changed."""
 
 
 def _plain(value: Any) -> Any:
@@ -37,9 +44,26 @@ def _restore(value: Any) -> Any:
     return value
 
 
-def record(*, session: Session, user_id: str, kind: str, summary: str, undo: dict[str, Any], now: datetime) -> None:
+def _partner_of(session: Session, undo: dict[str, Any]) -> int | None:
+    """The partner a change is about, from what its undo needs."""
+    if isinstance(undo.get("partner_id"), int):
+        return undo["partner_id"]
+    if isinstance(undo.get("key"), dict) and isinstance(undo["key"].get("partner_id"), int):
+        return undo["key"]["partner_id"]
+    if "interaction_id" in undo:
+        return session.scalar(select(Interaction.partner_id).where(Interaction.id == undo["interaction_id"]))
+    if "qbr_id" in undo:
+        return session.scalar(select(Qbr.partner_id).where(Qbr.id == undo["qbr_id"]))
+    return None
+
+
+def record(
+    *, session: Session, user_id: str, kind: str, summary: str, undo: dict[str, Any], now: datetime, partner_id: int | None = None,
+) -> None:
     payload = {k: ({f: _plain(v) for f, v in val.items()} if isinstance(val, dict) else _plain(val)) for k, val in undo.items()}
-    session.add(Change(user_id=user_id, kind=kind, summary=summary, undo=json.dumps(payload), at=now))
+    if partner_id is None:
+        partner_id = _partner_of(session, undo)
+    session.add(Change(user_id=user_id, kind=kind, summary=summary, undo=json.dumps(payload), at=now, partner_id=partner_id))
     session.flush()
 
 
@@ -47,44 +71,121 @@ def partner_fields(partner: Partner) -> dict[str, Any]:
     return {f: getattr(partner, f) for f in PARTNER_FIELDS}
 
 
-def last_change(*, session: Session, user_id: str, now: datetime) -> Change | None:
+def data(change: Change) -> dict[str, Any]:
+    """The change's stored undo payload, with dates and amounts restored."""
+    return {k: ({f: _restore(v) for f, v in val.items()} if isinstance(val, dict) and not {"dt", "d", "dec"} & set(val) else _restore(val))
+            for k, val in json.loads(change.undo).items()}
+
+
+# --- undo ------------------------------------------------------------------------
+
+def last_change(*, session: Session, user_id: str) -> Change | None:
+    """The caller's newest change still in effect (whatever its age: the caller is told why an old one stays)."""
+    return session.scalar(
+        select(Change).where(Change.user_id == user_id, Change.undone_at.is_(None)).order_by(Change.id.desc()).limit(1)
+    )
+
+
+def last_undone(*, session: Session, user_id: str) -> Change | None:
+    """The change the caller's latest `undo` reversed."""
+    return session.scalar(
+        select(Change).where(Change.user_id == user_id, Change.undone_at.is_not(None))
+        .order_by(Change.undone_at.desc(), Change.id).limit(1)
+    )
+
+
+def newer_by_others(*, session: Session, change: Change) -> Change | None:
+    """A later change by someone else to the same partner: undoing would overwrite it."""
+    if change.partner_id is None:
+        return None
     return session.scalar(
         select(Change)
-        .where(Change.user_id == user_id, Change.undone_at.is_(None), Change.at >= now - UNDO_WINDOW)
+        .where(Change.partner_id == change.partner_id, Change.id > change.id, Change.user_id != change.user_id, Change.undone_at.is_(None))
         .order_by(Change.id.desc())
         .limit(1)
     )
 
 
+def newer_request(*, session: Session, user_id: str, since: datetime) -> tuple[HelpRequest, str] | None:
+    """A request the caller asked, claimed or resolved after `since` (requests are not undone)."""
+    found = session.scalar(
+        select(HelpRequest)
+        .where(or_(
+            (HelpRequest.requester_id == user_id) & (HelpRequest.created_at > since),
+            (HelpRequest.claimed_by == user_id) & (HelpRequest.claimed_at > since),
+            (HelpRequest.resolved_by == user_id) & (HelpRequest.resolved_at > since),
+        ))
+        .order_by(HelpRequest.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        return None
+    if found.resolved_by == user_id and found.resolved_at and found.resolved_at > since:
+        return found, "resolved"
+    if found.claimed_by == user_id and found.claimed_at and found.claimed_at > since:
+        return found, "claimed"
+    return found, "asked"
+
+
 def undo(*, session: Session, change: Change, now: datetime) -> None:
-    data = {k: ({f: _restore(v) for f, v in val.items()} if isinstance(val, dict) and not {"dt", "d", "dec"} & set(val) else _restore(val))
-            for k, val in json.loads(change.undo).items()}
+    """Reverse one change; CannotUndo (nothing changed) when that would clash with how things are now."""
+    values = data(change)
     kind = change.kind
+    if kind in IRREVERSIBLE:
+        raise CannotUndo(kind)
     if kind == "partner.add":
-        session.execute(delete(Partner).where(Partner.id == data["partner_id"]))
+        session.execute(delete(Partner).where(Partner.id == values["partner_id"]))
     elif kind == "partner.fields":
-        session.execute(update(Partner).where(Partner.id == data["partner_id"]).values(**data["fields"]))
+        session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**values["fields"]))
     elif kind == "interaction.add":
-        session.execute(delete(Interaction).where(Interaction.id == data["interaction_id"]))
+        session.execute(delete(Interaction).where(Interaction.id == values["interaction_id"]))
     elif kind in ("kpi.set", "target.set"):
         model = KpiValue if kind == "kpi.set" else KpiTarget
-        key = data["key"]
+        key = values["key"]
         where = [getattr(model, column) == value for column, value in key.items()]
-        if data["previous"] is None:
+        if values["previous"] is None:
             session.execute(delete(model).where(*where))
         else:
-            session.execute(update(model).where(*where).values(value=data["previous"]))
+            session.execute(update(model).where(*where).values(value=values["previous"]))
     elif kind == "step.done":
-        session.execute(delete(OnboardingStep).where(OnboardingStep.partner_id == data["partner_id"], OnboardingStep.step == data["step"]))
-        session.execute(update(Partner).where(Partner.id == data["partner_id"]).values(**data["fields"]))
+        session.execute(delete(OnboardingStep).where(OnboardingStep.partner_id == values["partner_id"], OnboardingStep.step == values["step"]))
+        session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**values["fields"]))
     elif kind == "qbr.add":
-        session.execute(delete(Qbr).where(Qbr.id == data["qbr_id"]))
+        session.execute(delete(Qbr).where(Qbr.id == values["qbr_id"]))
+    elif kind == "qbr.move":
+        session.execute(update(Qbr).where(Qbr.id == values["qbr_id"]).values(scheduled_for=values["scheduled_for"]))
+    elif kind == "qbr.cancel":
+        _reopen_qbr(session, values["qbr_id"], cancelled_at=None)
     elif kind == "qbr.held":
-        if data["created"]:
-            session.execute(delete(Qbr).where(Qbr.id == data["qbr_id"]))
+        if values["created"]:
+            session.execute(delete(Qbr).where(Qbr.id == values["qbr_id"]))
         else:
-            session.execute(update(Qbr).where(Qbr.id == data["qbr_id"]).values(held_on=None, notes=None))
+            _reopen_qbr(session, values["qbr_id"], held_on=None, notes=None)
     else:  # pragma: no cover - every recorded kind is handled above
         raise ValueError(kind)
     change.undone_at = now
     session.flush()
+
+
+def _reopen_qbr(session: Session, qbr_id: int, **values: Any) -> None:
+    """Make a QBR upcoming again, unless the partner has another upcoming one by now."""
+    partner_id = session.scalar(select(Qbr.partner_id).where(Qbr.id == qbr_id))
+    other = session.scalar(
+        select(Qbr.scheduled_for).where(Qbr.partner_id == partner_id, Qbr.id != qbr_id, Qbr.held_on.is_(None), Qbr.cancelled_at.is_(None))
+    )
+    if other is not None:
+        raise CannotUndo(f"the partner has another QBR scheduled by now ({other.isoformat()})")
+    session.execute(update(Qbr).where(Qbr.id == qbr_id).values(**values))
+
+
+# --- history ---------------------------------------------------------------------
+
+def history_count(*, session: Session, partner_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Change).where(Change.partner_id == partner_id)) or 0
+
+
+def history(*, session: Session, partner_id: int, offset: int, limit: int) -> list[Change]:
+    """One page of a partner's changes, newest first."""
+    return list(
+        session.scalars(select(Change).where(Change.partner_id == partner_id).order_by(Change.id.desc()).offset(offset).limit(limit))
+    )

@@ -63,26 +63,60 @@ def unmark_step(*, session: Session, partner: Partner, step: str, now: datetime)
 
 
 # --- QBRs --------------------------------------------------------------------------
+# A QBR is scheduled (upcoming), then held or cancelled. A partner has at most one
+# upcoming QBR (a partial unique index enforces it); scheduling again moves it.
 
-def schedule_qbr(*, session: Session, partner_id: int, day: date, user_id: str, now: datetime) -> Qbr:
+# A QBR held up to this long before the upcoming one's date fulfils it (it was held early).
+HELD_EARLY = timedelta(days=7)
+
+
+def _upcoming():
+    return Qbr.held_on.is_(None) & Qbr.cancelled_at.is_(None)
+
+
+def _lock_partner(session: Session, partner_id: int) -> None:
+    """Serialize QBR changes of one partner (PostgreSQL row lock; SQLite writes are serial already)."""
+    session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())
+
+
+def scheduled_qbr(*, session: Session, partner_id: int) -> Qbr | None:
+    """The partner's one upcoming QBR (its date may have passed without it being recorded)."""
+    return session.scalar(select(Qbr).where(Qbr.partner_id == partner_id, _upcoming()))
+
+
+def schedule_qbr(*, session: Session, partner_id: int, day: date, user_id: str, now: datetime) -> tuple[Qbr, date | None]:
+    """Schedule the partner's QBR, or move the upcoming one: (the QBR, the date it moved from)."""
+    _lock_partner(session, partner_id)
+    qbr = scheduled_qbr(session=session, partner_id=partner_id)
+    if qbr is not None:
+        moved_from, qbr.scheduled_for = qbr.scheduled_for, day
+        session.flush()
+        return qbr, moved_from
     qbr = Qbr(partner_id=partner_id, scheduled_for=day, created_by=user_id, created_at=now)
     session.add(qbr)
     session.flush()
+    return qbr, None
+
+
+def cancel_qbr(*, session: Session, partner_id: int, now: datetime) -> Qbr | None:
+    """Cancel the upcoming QBR; None when there is none."""
+    _lock_partner(session, partner_id)
+    qbr = scheduled_qbr(session=session, partner_id=partner_id)
+    if qbr is not None:
+        qbr.cancelled_at = now
+        session.flush()
     return qbr
 
 
 def next_qbr(*, session: Session, partner_id: int, today: date) -> Qbr | None:
     return session.scalar(
-        select(Qbr)
-        .where(Qbr.partner_id == partner_id, Qbr.held_on.is_(None), Qbr.scheduled_for >= today)
-        .order_by(Qbr.scheduled_for)
-        .limit(1)
+        select(Qbr).where(Qbr.partner_id == partner_id, _upcoming(), Qbr.scheduled_for >= today).limit(1)
     )
 
 
 def last_qbr(*, session: Session, partner_id: int) -> Qbr | None:
     return session.scalar(
-        select(Qbr).where(Qbr.partner_id == partner_id, Qbr.held_on.is_not(None)).order_by(Qbr.held_on.desc()).limit(1)
+        select(Qbr).where(Qbr.partner_id == partner_id, Qbr.held_on.is_not(None)).order_by(Qbr.held_on.desc(), Qbr.id.desc()).limit(1)
     )
 
 
@@ -92,23 +126,25 @@ def next_and_last_qbr(*, session: Session, partner_id: int, today: date) -> tupl
         session.scalars(
             select(Qbr).where(
                 Qbr.partner_id == partner_id,
-                (Qbr.held_on.is_not(None)) | ((Qbr.held_on.is_(None)) & (Qbr.scheduled_for >= today)),
+                (Qbr.held_on.is_not(None)) | (_upcoming() & (Qbr.scheduled_for >= today)),
             )
         )
     )
     upcoming = [q for q in rows if q.held_on is None]
     held = [q for q in rows if q.held_on is not None]
-    return (min(upcoming, key=lambda q: q.scheduled_for, default=None), max(held, key=lambda q: q.held_on, default=None))
+    return (min(upcoming, key=lambda q: q.scheduled_for, default=None), max(held, key=lambda q: (q.held_on, q.id), default=None))
 
 
 def hold_qbr(*, session: Session, partner_id: int, today: date, notes: str | None, user_id: str, now: datetime) -> tuple[Qbr, bool]:
-    """Record a QBR held today: the latest pending one up to a week ahead, else a new one (created=True)."""
-    pending = session.scalar(
-        select(Qbr)
-        .where(Qbr.partner_id == partner_id, Qbr.held_on.is_(None), Qbr.scheduled_for <= today + timedelta(days=7))
-        .order_by(Qbr.scheduled_for.desc())
-        .limit(1)
-    )
+    """Record a QBR held on `today` (the day it was held, which may be in the past).
+
+    It fulfils the upcoming QBR when that one's date is no more than a week after
+    it (held early, on the day, or late); otherwise it is recorded on its own
+    (created=True) and the upcoming one stays."""
+    _lock_partner(session, partner_id)
+    pending = scheduled_qbr(session=session, partner_id=partner_id)
+    if pending is not None and pending.scheduled_for is not None and pending.scheduled_for > today + HELD_EARLY:
+        pending = None
     qbr = pending or Qbr(partner_id=partner_id, scheduled_for=None, created_by=user_id, created_at=now)
     qbr.held_on, qbr.notes = today, notes
     session.add(qbr)
@@ -210,17 +246,33 @@ def quarter_attainment(*, session: Session, partner_id: int, months: list[str], 
 
 # --- deal registration ---------------------------------------------------------------
 
-def earlier_registration(*, session: Session, customer_key: str, partner_id: int, since: datetime) -> DealRegistration | None:
-    return session.scalar(
-        select(DealRegistration)
-        .where(
-            DealRegistration.customer_key == customer_key,
-            DealRegistration.partner_id != partner_id,
-            DealRegistration.registered_at >= since,
-            DealRegistration.status != DealStatus.REJECTED,
+# A registration holds its customer while it is open (registered, or a conflict
+# awaiting a decision) or approved, for CONFLICT_WINDOW after it was made.
+HOLDING = (DealStatus.REGISTERED, DealStatus.CONFLICT, DealStatus.APPROVED)
+
+
+def lock_customer(*, session: Session, customer_key: str) -> None:
+    """Serialize registrations of one customer, so two at once cannot both be first
+    (PostgreSQL advisory lock until commit; SQLite writes are serial already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"deal:{customer_key}"))))
+
+
+def holding_registrations(*, session: Session, customer_key: str, since: datetime) -> list[DealRegistration]:
+    """Open or approved registrations of a customer made since `since`, earliest first, partners loaded."""
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        session.scalars(
+            select(DealRegistration)
+            .options(joinedload(DealRegistration.partner))
+            .where(
+                DealRegistration.customer_key == customer_key,
+                DealRegistration.registered_at >= since,
+                DealRegistration.status.in_(HOLDING),
+            )
+            .order_by(DealRegistration.registered_at, DealRegistration.id)
         )
-        .order_by(DealRegistration.registered_at)
-        .limit(1)
     )
 
 
@@ -294,7 +346,7 @@ def upcoming_qbrs(*, session: Session, start: date, end: date, owner_id: str | N
         for qbr, partner in session.execute(
             select(Qbr, Partner)
             .join(Partner, Partner.id == Qbr.partner_id)
-            .where(Qbr.held_on.is_(None), Qbr.scheduled_for >= start, Qbr.scheduled_for <= end,
+            .where(_upcoming(), Qbr.scheduled_for >= start, Qbr.scheduled_for <= end,
                    Partner.stage.not_in(["churned"]), Partner.archived_at.is_(None),
                    *([Partner.owner_id == owner_id] if owner_id else []))
             .order_by(Qbr.scheduled_for, Partner.name_key)
@@ -310,7 +362,7 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
         .group_by(Qbr.partner_id)
         .subquery()
     )
-    scheduled = select(Qbr.partner_id).where(Qbr.held_on.is_(None), Qbr.scheduled_for >= held_before)
+    scheduled = select(Qbr.partner_id).where(_upcoming(), Qbr.scheduled_for >= held_before)
     query = (
         select(Partner, last_held.c.held)
         .outerjoin(last_held, last_held.c.partner_id == Partner.id)

@@ -10,13 +10,24 @@ from bot.views.text import button, context, escape, section, user
 from storage.models import DealRegistration, DealStatus, Partner
 
 
-def conflict_message(deal: DealRegistration, partner: Partner, first: Partner, *, currency: str) -> tuple[str, list[dict[str, Any]]]:
-    """Posted for admins: approve or reject a deal whose customer another partner registered first."""
+def holder_names(partners: list[Partner]) -> str:
+    """"*Acme*, *Hooli* and *Initech*" (names escaped)."""
+    names = [f"*{escape(p.name)}*" for p in partners]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def conflict_message(
+    deal: DealRegistration, partner: Partner, first: Partner, *, currency: str, holders: list[Partner] | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Posted for admins: approve or reject a deal whose customer another partner registered first.
+    `holders`: every partner holding the customer (earliest first), when known."""
+    also = [p for p in holders or [] if p.id != first.id]
     blocks: list[dict[str, Any]] = [
         section(
             f":rotating_light: *Deal conflict #{deal.id}*: *{escape(partner.name)}* registered "
-            f"*{escape(deal.customer)}* ({money(deal.amount, currency)}), already registered by "
-            f"*{escape(first.name)}* in the last 90 days."
+            f"*{escape(deal.customer)}* ({money(deal.amount, currency)}), already registered first by "
+            f"*{escape(first.name)}* in the last 90 days"
+            + (f"; also held by {holder_names(also)}." if also else ".")
         ),
         context(f"Registered by {user(deal.registered_by)} · owner {user(partner.owner_id)}"),
     ]

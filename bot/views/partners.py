@@ -126,6 +126,8 @@ def partner_card(
     p = data.partner
     next_qbr = data.next_qbr.scheduled_for.isoformat() if data.next_qbr and data.next_qbr.scheduled_for else "not scheduled"
     last_qbr = data.last_qbr.held_on.isoformat() if data.last_qbr and data.last_qbr.held_on else "none held"
+    if data.last_qbr and data.last_qbr.notes and data.last_qbr.notes.strip():  # the first line of its notes
+        last_qbr += f": {escape(cut(data.last_qbr.notes.strip().splitlines()[0], 120))}"
     blocks: list[dict[str, Any]] = [
         header(cut(p.name, 140)),
         fields(

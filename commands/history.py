@@ -1,0 +1,31 @@
+"""`/partner history <partner> [page:N]`: who changed what and when, newest first (read-only)."""
+
+from __future__ import annotations
+
+from bot.views.history import PAGE_SIZE, history_list
+from commands.context import Context, Reply
+from commands.errors import UserError
+from commands.parser import Command, page_number, split_options, without_page
+from commands.refs import take_partner
+from storage import audit
+
+USAGE = "history <partner> [page:<n>]"
+DESCRIPTION = "who changed what on a partner, and when, newest first"
+
+
+def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    if index >= len(cmd.tokens):
+        raise UserError("Whose history? Give a partner.", usage=USAGE)
+    partner, index = take_partner(cmd, index, session=ctx.session, usage=USAGE)
+    rest, options = split_options(cmd.tokens[index:], {"page"})
+    if rest:
+        raise UserError("`history` takes one partner name; put names with spaces in quotes.", usage=USAGE)
+    page = page_number(options, USAGE)
+    # Paged in SQL: a partner's trail grows without bound.
+    total = audit.history_count(session=ctx.session, partner_id=partner.id)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(page, pages)
+    changes = audit.history(session=ctx.session, partner_id=partner.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    blocks = history_list(changes, partner_name=partner.name, total=total, page=page, pages=pages, now=ctx.now,
+                          zone=ctx.settings.zone, next_command=without_page(cmd))
+    return Reply(text=f"History of {partner.name}: {total} changes", blocks=blocks)
