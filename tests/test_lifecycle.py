@@ -313,3 +313,35 @@ def test_history_is_newest_first_and_paged(slack_app):
     assert "history &lt;partner&gt;" in body(slack_app, "help")
     with unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Change)) == 24  # reading wrote nothing
+
+
+def test_migration_0012_cancels_duplicate_upcoming_qbrs_and_rekeys_sent_reminders(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from storage import db as storage_db
+
+    engine = storage_db.configure(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(storage_db.MIGRATIONS))
+    config.attributes["engine"] = engine
+    command.upgrade(config, "0011")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO partners (id, name, name_key, type, owner_id, stage, created_by, created_at, updated_at, stage_changed_at) "
+                       "VALUES (1, 'Oceanic', 'oceanic', 'channel', 'U1', 'active', 'U1', '2026-11-01', '2026-11-01', '2026-11-01')"))
+        for qbr_id, day in ((1, "2026-12-10"), (2, "2026-12-11")):
+            c.execute(text("INSERT INTO qbrs (id, partner_id, scheduled_for, created_by, created_at) VALUES (:id, 1, :day, 'U1', '2026-11-01')"),
+                      {"id": qbr_id, "day": day})
+        c.execute(text("INSERT INTO notification_ledger (job, subject, period, status, target, payload, attempts, created_at, claimed_at) "
+                       "VALUES ('qbr-reminders', 'qbr:1', 'reminder', 'sent', 'U1', '{}', 1, '2026-12-03', '2026-12-03')"))
+    command.upgrade(config, "head")
+    with engine.begin() as c:
+        upcoming = c.execute(text("SELECT id, scheduled_for FROM qbrs WHERE held_on IS NULL AND cancelled_at IS NULL")).all()
+        assert [(i, str(d)[:10]) for i, d in upcoming] == [(2, "2026-12-11")]  # the latest intent stays
+        assert c.execute(text("SELECT period FROM notification_ledger")).scalar() == "2026-12-10"
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        c.execute(text("UPDATE qbrs SET cancelled_at = NULL WHERE id = 1"))
+    command.downgrade(config, "0011")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT period FROM notification_ledger")).scalar() == "reminder"
