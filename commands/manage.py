@@ -7,11 +7,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bot.views.messages import confirmation
-from bot.views.text import escape, user
-from commands.add import validate_name
+from bot.views.text import escape, plural, plural_noun, user
+from commands.add import near_names, validate_name
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, channel_ref, user_ref
+from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
 from commands.refs import take_partner
 from storage import audit
@@ -50,7 +50,7 @@ class Owner:
 
 
 class Rename:
-    USAGE = "rename <partner> <new name>"
+    USAGE = "rename <partner> <new name> [confirm:yes]"
     DESCRIPTION = "rename a partner (owner or admin)"
 
     @staticmethod
@@ -58,8 +58,15 @@ class Rename:
         from commands import SUBCOMMANDS
 
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Rename.USAGE)
-        new_name = validate_name(cmd.rest(index).strip('"“”'), reserved=set(SUBCOMMANDS))
+        end, confirmed = len(cmd.tokens), False
+        if end > index and (kv := cmd.tokens[-1].key_value()) and kv[0] == "confirm":
+            confirmed, end = choice(kv[1], ["yes"], "confirmation") == "yes", end - 1
+        new_name = validate_name(cmd.span(index, end), reserved=set(SUBCOMMANDS), usage=Rename.USAGE)
         require_owner_or_admin(partner, ctx, "rename it")
+        question = near_names(ctx, new_name, usage=Rename.USAGE, confirmed=confirmed,
+                              again=without_option(cmd, "confirm"), exclude_key=partner.name_key)
+        if question is not None:
+            return question
         _remember(ctx, partner, f"renamed {partner.name} to {new_name}")
         previous = partner.name
         try:
@@ -123,5 +130,5 @@ class Reassign:
         if not moved:
             raise UserError(f"{user(old)} owns no partners; nothing was changed.")
         audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partners.reassign",
-                     summary=f"reassigned {moved} partners", undo={"from": old, "to": new}, now=ctx.now)
-        return Reply(text=f"Moved {moved} partners.", blocks=confirmation(f"Moved *{moved:,}* partners from {user(old)} to {user(new)}."))
+                     summary=f"reassigned {plural(moved, 'partner')}", undo={"from": old, "to": new}, now=ctx.now)
+        return Reply(text=f"Moved {plural(moved, 'partner')}.", blocks=confirmation(f"Moved *{moved:,}* {plural_noun(moved, 'partner')} from {user(old)} to {user(new)}."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.views.messages import confirmation
 from bot.views.partners import onboarding_line
-from bot.views.text import escape, section
+from bot.views.text import a, escape, section
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, shown
@@ -27,7 +27,7 @@ def pick_step(partner: Partner, text: str) -> tuple[str, str]:
     if len(starts) == 1:
         return starts[0]
     listed = ", ".join(f"`{k}`" for k, _ in steps)
-    raise UserError(f"{shown(text)} is not a {partner.type} onboarding step. Steps: {listed}.", usage=USAGE)
+    raise UserError(f"{shown(text)} is not {a(partner.type + ' onboarding step')}. Steps: {listed}.", usage=USAGE)
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

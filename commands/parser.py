@@ -104,13 +104,16 @@ class Command:
 
     def rest(self, index: int) -> str:
         """Free text from token `index` to the end, as typed."""
-        if index >= len(self.tokens):
+        return self.span(index, len(self.tokens))
+
+    def span(self, start: int, end: int) -> str:
+        """Free text of tokens `start` to `end` (exclusive), as typed. One quoted
+        argument (`link Globex "GLOBEX-CRM-123"`) means what is inside the quotes."""
+        if start >= min(end, len(self.tokens)):
             return ""
-        if index == len(self.tokens) - 1 and self.tokens[index].quoted:
-            # One quoted argument (`link Globex "GLOBEX-CRM-123"`) means what is inside the quotes.
-            token = self.tokens[index]
-            return slack_to_text(token.raw[1:-1]).strip()
-        return slack_to_text(self.raw[self.tokens[index].start :]).strip()
+        if end - start == 1 and self.tokens[start].quoted:
+            return slack_to_text(self.tokens[start].raw[1:-1]).strip()
+        return slack_to_text(self.raw[self.tokens[start].start : self.tokens[end - 1].end]).strip()
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -195,7 +198,12 @@ def page_number(options: dict[str, Token], usage: str) -> int:
 
 def without_page(cmd: Command) -> str:
     """The command as typed, minus its `page:` option (the Next page button adds the next one)."""
-    return " ".join(t.raw for t in cmd.tokens if not ((kv := t.key_value()) and kv[0] == "page"))
+    return without_option(cmd, "page")
+
+
+def without_option(cmd: Command, key: str) -> str:
+    """The command as typed (Slack-escaped), minus its `key:` option."""
+    return " ".join(t.raw for t in cmd.tokens if not ((kv := t.key_value()) and kv[0] == key))
 
 
 def shown(text: str) -> str:

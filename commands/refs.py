@@ -56,11 +56,22 @@ def resolve(text: str, *, session: Session, usage: str) -> Partner:
             usage=usage,
             suggestions=[p.name for p in candidates[:5]],
         )
-    names = partners.all_name_keys(session=session)
-    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
     raise UserError(
         f"No partner is called {shown(text)}. See them with `/partner list`, or add it with "
         "`/partner add &lt;name&gt; type:channel|alliance|technology`.",
         usage=usage,
-        suggestions=[names[k] for k in close],
+        suggestions=near_misses(key, partners.all_name_keys(session=session)),
     )
+
+
+def near_misses(key: str, names: dict[str, str], limit: int = 3) -> list[str]:
+    """Partners whose name, or whose name's first word, is close to what was typed:
+    `acne` suggests "Acme Corp" as `acmee` suggests "Acme"."""
+    close = difflib.get_close_matches(key, list(names), n=limit, cutoff=0.6)
+    by_first: dict[str, list[str]] = {}
+    for name_key_, name in names.items():
+        by_first.setdefault(name_key_.split(" ", 1)[0], []).append(name)
+    first = key.split(" ", 1)[0]
+    words = difflib.get_close_matches(first, list(by_first), n=limit, cutoff=0.75)
+    found = [names[k] for k in close] + [n for w in words for n in sorted(by_first[w])]
+    return list(dict.fromkeys(found))[:limit]

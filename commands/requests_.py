@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.views.requests import request_list
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, page_number, split_options, without_page
-from commands.teams import team_name
+from commands.parser import Command, ParseError, page_number, shown, split_options, without_page
+from commands.teams import did_you_mean, known_teams
 from storage import requests
 from storage.models import RequestStatus
 
@@ -31,7 +31,12 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         found = requests.listing(session=ctx.session, status=[RequestStatus.OPEN.value])
         title = "Unclaimed requests"
     else:
-        team = team_name(rest[0], usage=USAGE)
+        teams = known_teams(ctx)
+        team = rest[0].word
+        if team not in teams:
+            filters = ["mine", "open", "unclaimed", *teams]
+            listed = ", ".join(f"`{f}`" for f in filters)
+            raise ParseError(f"{shown(rest[0].text)} is not a filter or a team.{did_you_mean(team, filters)} Use one of {listed}.")
         found = requests.listing(session=ctx.session, status=ACTIVE, team=team)
         title = f"Open {team} requests"
     blocks = request_list(found, title=title, now=ctx.now, page=page, next_command=without_page(cmd))

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.views.text import plural
 from bot.settings import Settings
 from bot.views.partners import CardData, partner_card, portfolio
 from commands.context import Context, Reply
@@ -75,7 +76,7 @@ def portfolio_rows(session: Session, *, owner_id: str, now: datetime, settings: 
 def portfolio_reply(ctx: Context) -> Reply:
     owner = ctx.caller.user_id
     rows = portfolio_rows(ctx.session, owner_id=owner, now=ctx.now, settings=ctx.settings)
-    return Reply(text=f"Portfolio: {len(rows)} partners", blocks=portfolio(rows, owner_id=owner, now=ctx.now))
+    return Reply(text=f"Portfolio: {plural(len(rows), 'partner')}", blocks=portfolio(rows, owner_id=owner, now=ctx.now))
 
 
 def home(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict:

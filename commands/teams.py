@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+
 from bot.settings import RESERVED_TEAM_NAMES, TEAM_NAME
 from commands.context import Context
 from commands.errors import UserError
-from commands.parser import Token, shown
+from commands.parser import ParseError, Token, shown
 from storage import requests
 
 DEFAULT_TEAMS = ("legal", "product", "finance")
@@ -26,11 +28,25 @@ def team_name(token: Token, *, usage: str) -> str:
     return name
 
 
+def known_teams(ctx: Context) -> list[str]:
+    """The teams a request can be about: the routed ones and the three defaults."""
+    return sorted(set(routing(ctx)) | set(DEFAULT_TEAMS))
+
+
+def did_you_mean(word: str, candidates: list[str]) -> str:
+    """" Did you mean `finance`?" for a near miss among `candidates`, else ""."""
+    close = difflib.get_close_matches(word, [c for c in candidates if c != word], n=1, cutoff=0.6)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
 def routed_channel(ctx: Context, team: str, *, usage: str) -> str:
     table = routing(ctx)
     if team in table:
         return table[team]
     known = ", ".join(f"`{t}`" for t in table) or "none yet"
+    if hint := did_you_mean(team, known_teams(ctx)):
+        # A typo of a known team, not a new team to route.
+        raise ParseError(f"There is no {shown(team)} team.{hint} Routed teams: {known}.", usage=usage)
     raise UserError(
         f"No channel is set for {shown(team)} (routed teams: {known}). "
         f"An admin sets one with `/partner route {team} #channel`.",

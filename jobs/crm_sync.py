@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import delete, select
 
 from bot import outbound
+from bot.views.text import plural
 from bot.settings import Settings
 from storage import record
 from storage.db import unit_of_work
@@ -259,8 +260,8 @@ class Report:
     dry_run: bool = False
 
     def summary(self) -> str:
-        return (f"{self.matched}/{self.deals_seen} deals matched ({self.revenue:,.2f}), "
-                f"{len(self.unmatched)} unmatched names, {len(self.ambiguous)} ambiguous, "
+        return (f"{self.matched}/{plural(self.deals_seen, 'deal')} matched ({self.revenue:,.2f}), "
+                f"{plural(len(self.unmatched), 'unmatched name')}, {len(self.ambiguous)} ambiguous, "
                 f"{self.without_partner} without partner, {len(self.without_amount)} without amount")
 
     def render(self) -> str:

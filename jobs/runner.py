@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from bot.views.text import plural
 from bot.settings import Settings
 from jobs import crm_sync, health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
 from jobs.base import JobContext, JobResult, Notification
@@ -121,7 +122,7 @@ def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_t
 
         with unit_of_work() as session:
             due = webhooks.due(session=session, now=now)
-        print(f"{name} as of {now.isoformat()}: {len(due)} event(s) due", file=out)
+        print(f"{name} as of {now.isoformat()}: {plural(len(due), 'event')} due", file=out)
         for row in due:
             print(f"  {row.event_type} → {row.url} (attempt {row.attempts + 1})", file=out)
         return len(due)
@@ -134,12 +135,12 @@ def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_t
     if job.collect is None:
         with unit_of_work() as session:
             rows = ledger.retryable(session=session, now=now)
-        print(f"{name} as of {now.isoformat()}: {len(rows)} notification(s) would be retried", file=out)
+        print(f"{name} as of {now.isoformat()}: {plural(len(rows), 'notification')} would be retried", file=out)
         for row in rows:
             print(f"  {row.job} {row.subject} {row.period} → {row.target} ({row.status}, {row.error or 'crashed'})", file=out)
         return len(rows)
     notifications, warnings = collect(job, settings=settings, now=now, user_tz=user_tz or (lambda _user: settings.zone))
-    print(f"{name} as of {now.isoformat()}: {len(notifications)} message(s) (dry run: nothing sent or recorded)", file=out)
+    print(f"{name} as of {now.isoformat()}: {plural(len(notifications), 'message')} (dry run: nothing sent or recorded)", file=out)
     for warning in warnings:
         print(f"  warning: {warning}", file=out)
     for n in notifications:

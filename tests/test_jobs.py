@@ -95,7 +95,7 @@ def test_stalled_onboarding_dm_and_channel_name_the_step(job_settings, slack, fa
     assert result.sent == 2
     posts = {c.args["channel"]: texts(c.args["blocks"]) for c in fake_slack.calls_to("chat.postMessage")}
     assert "has not moved in 20 days (stuck on *Portal access*)" in posts["UOWNER1"]
-    assert "1 partners are stalled" in posts["C0DIGEST"] and "Moving" not in posts["C0DIGEST"]
+    assert "1 partner is stalled" in posts["C0DIGEST"] and "Moving" not in posts["C0DIGEST"]
 
 
 def make_request(*, created, team="legal", claimed_at=None):
@@ -163,7 +163,7 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     assert post.args["channel"] == "C0DIGEST" and "week 2026-W48" in body
     assert "*revenue* $40K of $80K (50%)" in body
     assert "1. *Acme* $30K" in body and "*At risk (1)*: *Globex*" in body
-    assert "*This week*: 1 interactions logged" in body
+    assert "*This week*: 1 interaction logged" in body
     (get_url,) = fake_slack.calls_to("files.getUploadURLExternal")
     assert get_url.args["filename"] == "attainment-2026-W48.png"
     (upload,) = fake_slack.calls_to("upload")

@@ -335,11 +335,13 @@ def test_migration_0012_cancels_duplicate_upcoming_qbrs_and_rekeys_sent_reminder
                       {"id": qbr_id, "day": day})
         c.execute(text("INSERT INTO notification_ledger (job, subject, period, status, target, payload, attempts, created_at, claimed_at) "
                        "VALUES ('qbr-reminders', 'qbr:1', 'reminder', 'sent', 'U1', '{}', 1, '2026-12-03', '2026-12-03')"))
+        c.execute(text("""INSERT INTO changes (user_id, kind, summary, undo, at) VALUES ('U1', 'qbr.add', 'scheduled a QBR with Oceanic', '{"qbr_id": 2}', '2026-11-01')"""))
     command.upgrade(config, "head")
     with engine.begin() as c:
         upcoming = c.execute(text("SELECT id, scheduled_for FROM qbrs WHERE held_on IS NULL AND cancelled_at IS NULL")).all()
         assert [(i, str(d)[:10]) for i, d in upcoming] == [(2, "2026-12-11")]  # the latest intent stays
         assert c.execute(text("SELECT period FROM notification_ledger")).scalar() == "2026-12-10"
+        assert c.execute(text("SELECT partner_id FROM changes")).scalar() == 1  # the trail so far shows in history
     with pytest.raises(IntegrityError), engine.begin() as c:
         c.execute(text("UPDATE qbrs SET cancelled_at = NULL WHERE id = 1"))
     command.downgrade(config, "0011")

@@ -114,7 +114,7 @@ def test_cli_console_reads_piped_stdin(tmp_path):
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Added *Acme*" in result.stdout
-    assert "Portfolio · 1 partners" in result.stdout
+    assert "Portfolio · 1 partner" in result.stdout
 
 
 def test_export_kpis_keeps_sourced_and_influenced_apart(settings):

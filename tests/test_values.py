@@ -198,3 +198,124 @@ def test_rename_without_a_new_name_shows_renames_usage(slack_app):
     text = body(slack_app.command("rename Hooli"))
     assert "Usage: `/partner rename" in text
     assert "/partner add" not in text
+
+
+# --- names ---------------------------------------------------------------------------
+
+
+def test_quotes_inside_a_quoted_name_are_refused(slack_app):
+    reply = slack_app.command('add "Bad "quote" Inc" type:channel')
+    assert "don't pair up" in body(reply) and "Usage: `/partner add" in body(reply)
+    assert 'Bad quote' not in body(reply)
+    reply = slack_app.command('add Bad"quote type:channel')
+    assert "cannot contain quotes" in body(reply)
+    assert count(Partner) == 0
+
+
+def test_slack_formatting_characters_are_refused_in_names(slack_app):
+    reply = slack_app.command('add "*Evil* _co_ ~x~" type:channel')
+    text = body(reply)
+    assert "cannot contain" in text and "formatting" in text and "Usage: `/partner add" in text
+    assert count(Partner) == 0
+    slack_app.command("add Hooli type:channel")
+    assert "cannot contain" in body(slack_app.command("rename hooli *Hooli*"))
+    with unit_of_work() as s:
+        assert s.scalar(select(Partner.name)) == "Hooli"
+
+
+def test_quoted_arguments_are_unquoted(slack_app):
+    slack_app.command("add Globex type:channel")
+    slack_app.command('link Globex "GLOBEX-CRM-123"')
+    slack_app.command('rename Globex "Globex Intl"')
+    with unit_of_work() as s:
+        partner = s.scalars(select(Partner)).one()
+    assert (partner.crm_id, partner.name) == ("GLOBEX-CRM-123", "Globex Intl")
+
+
+def test_option_values_can_be_quoted():
+    (token,) = tokenize('next:"in 2 weeks"').tokens
+    key, value = token.key_value()
+    assert (key, value.text, value.quoted) == ("next", "in 2 weeks", True)
+
+
+def test_same_partner_under_the_match_key_is_refused(slack_app):
+    slack_app.command('add "Acme Corp" type:channel')
+    for typed in ("acme", "ACME corp.", '"Acme Corporation"'):
+        reply = slack_app.command(f"add {typed} type:alliance")
+        assert "*Acme Corp* already exists" in body(reply), typed
+    assert count(Partner) == 1
+    slack_app.command("add Hooli type:channel")
+    assert "*Acme Corp* already exists" in body(slack_app.command("rename hooli Acme Inc"))
+
+
+def test_a_name_that_is_a_prefix_of_another_asks_for_confirmation(slack_app):
+    slack_app.command('add "Acme Labs" type:channel')
+    reply = slack_app.command("add Acme type:technology")
+    text = body(reply)
+    assert "Nothing was saved" in text and "/partner add Acme type:technology confirm:yes" in text
+    assert count(Partner) == 1
+    # The button re-runs the same command with confirm:yes.
+    button = reply["blocks"][-1]["elements"][0]
+    assert button["value"] == "add Acme type:technology confirm:yes"
+    response, url = slack_app.action(button["action_id"], button["value"])
+    assert "Added *Acme*" in body(slack_app.reply_to(url))
+    # The reverse: an existing name that is a prefix of the new one.
+    assert "confirm:yes" in body(slack_app.command('add "Acme Labs Europe" type:channel'))
+    assert "Added" in body(slack_app.command('add "Acme Labs Europe" type:channel confirm:yes'))
+    assert count(Partner) == 3
+
+
+def test_rename_to_a_prefix_asks_too(slack_app):
+    slack_app.command("add Globex type:channel")
+    slack_app.command("add Initech type:channel")
+    assert "/partner rename initech Glob confirm:yes" in body(slack_app.command("rename initech Glob"))
+    assert "is now *Glob*" in body(slack_app.command("rename initech Glob confirm:yes"))
+
+
+@pytest.mark.parametrize("typed, name", [("Acne", "Acme Corp"), ("Oceanik", "Oceanic Airlines"), ("Hooly", "Hooli")])
+def test_a_typo_of_the_first_word_suggests_the_partner(slack_app, typed, name):
+    for partner in ('"Acme Corp"', '"Oceanic Airlines"', "Hooli"):
+        slack_app.command(f"add {partner} type:channel")
+    text = body(slack_app.command(f"status {typed}"))
+    assert "Did you mean" in text and f"*{name}*" in text
+
+
+def test_status_of_an_archived_partner_says_so(slack_app):
+    slack_app.command("add Hooli type:channel")
+    slack_app.command("archive hooli")
+    assert "Archived" in body(slack_app.command("status hooli"))
+
+
+# --- teams ---------------------------------------------------------------------------
+
+
+def test_requests_with_an_unknown_filter_is_refused_with_a_suggestion(slack_app):
+    text = body(slack_app.command("requests bogus"))
+    assert "`bogus` is not a filter or a team" in text and "none" not in text
+    assert "Usage: `/partner requests" in text
+    assert "Did you mean `open`" in body(slack_app.command("requests opne"))
+    assert "Did you mean `legal`" in body(slack_app.command("requests legl"))
+
+
+def test_ask_with_a_typo_of_a_team_suggests_the_team_not_routing_it(slack_app):
+    slack_app.command("add Acme type:channel")
+    slack_app.command("route finance <#C0FIN|finance>", user="UADMIN1")
+    text = body(slack_app.command("ask finanse acme invoice question"))
+    assert "Did you mean `finance`" in text
+    assert "route finanse" not in text
+
+
+# --- articles and plurals --------------------------------------------------------------
+
+
+def test_articles_and_plurals_come_from_one_helper():
+    assert (a("email"), a("call"), a("alliance partner")) == ("an email", "a call", "an alliance partner")
+    assert (plural(1, "partner"), plural(2, "partner"), plural(1200, "request")) == ("1 partner", "2 partners", "1,200 requests")
+
+
+def test_replies_use_the_right_article_and_number(slack_app):
+    slack_app.command("add Acme type:alliance")
+    assert "Logged an *email*" in body(slack_app.command("log acme email sent the deck"))
+    assert "is an alliance partner" in body(slack_app.command("deal acme Initech 5k"))
+    portfolio = body(slack_app.command("status"))
+    assert "Portfolio · 1 partner" in portfolio and "1 partners" not in portfolio

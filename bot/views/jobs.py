@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.views.text import metric_value
+from bot.views.text import metric_value, plural, verb
 from bot.views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
 from storage.health import stored
 from storage.models import HelpRequest, Partner, Qbr
@@ -36,44 +36,44 @@ def follow_up_dm(interaction, partner: Partner) -> tuple[str, list[dict[str, Any
 
 
 def overdue_qbrs(rows: list[tuple[Partner, date | None]], *, interval: int) -> tuple[str, list[dict[str, Any]]]:
-    lines = [f":hourglass: *{len(rows):,} partners have had no QBR in {interval} days*"]
+    lines = [f":hourglass: *{plural(len(rows), 'partner')} {verb(len(rows), 'has')} had no QBR in {plural(interval, 'day')}*"]
     for partner, held in rows[:LIST_LIMIT]:
         last = f"last QBR {held.isoformat()}" if held else "no QBR held yet"
         lines.append(f"• {_partner(partner)} · {last} · owner {user(partner.owner_id)}")
     blocks = lines_section(lines)
     if len(rows) > LIST_LIMIT:
         blocks.append(more(len(rows) - LIST_LIMIT))
-    return f"{len(rows)} partners are overdue for a QBR", blocks[:MAX_BLOCKS]
+    return f"{plural(len(rows), 'partner')} {verb(len(rows), 'is')} overdue for a QBR", blocks[:MAX_BLOCKS]
 
 
 def stalled_dm(partner: Partner, *, step: str | None, days: int) -> tuple[str, list[dict[str, Any]]]:
     stuck = f"stuck on *{escape(step)}*" if step else "no step left"
-    text = f"Onboarding of {_partner(partner)} has not moved in {days} days ({stuck})."
+    text = f"Onboarding of {_partner(partner)} has not moved in {plural(days, 'day')} ({stuck})."
     hint = context(f"Mark progress with `/partner onboard {escape(partner.name)} done &lt;step&gt;`.")
-    return escape(f"Onboarding of {partner.name} stalled for {days} days"), [section(f":construction: {text}"), hint]
+    return escape(f"Onboarding of {partner.name} stalled for {plural(days, 'day')}"), [section(f":construction: {text}"), hint]
 
 
 def stalled_channel(rows: list[tuple[Partner, str | None, int]]) -> tuple[str, list[dict[str, Any]]]:
-    lines = [f":construction: *{len(rows):,} partners are stalled in onboarding*"]
+    lines = [f":construction: *{plural(len(rows), 'partner')} {verb(len(rows), 'is')} stalled in onboarding*"]
     for partner, step, days in rows[:LIST_LIMIT]:
-        lines.append(f"• {_partner(partner)} · {days} days on *{escape(step or '—')}* · owner {user(partner.owner_id)}")
+        lines.append(f"• {_partner(partner)} · {plural(days, 'day')} on *{escape(step or '—')}* · owner {user(partner.owner_id)}")
     blocks = lines_section(lines)
     if len(rows) > LIST_LIMIT:
         blocks.append(more(len(rows) - LIST_LIMIT))
-    return f"{len(rows)} partners are stalled in onboarding", blocks[:MAX_BLOCKS]
+    return f"{plural(len(rows), 'partner')} {verb(len(rows), 'is')} stalled in onboarding", blocks[:MAX_BLOCKS]
 
 
 def escalation(request: HelpRequest, *, hours: float, sla: int, periods: int, usergroup: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     again = " again" if periods > 1 else ""
     who = f"<!subteam^{usergroup}>, can someone" if usergroup else "Can someone"
-    text = (f":alarm_clock: Request #{request.id} for {_partner(request.partner)} has waited {hours:.0f} business hours "
+    text = (f":alarm_clock: Request #{request.id} for {_partner(request.partner)} has waited {plural(round(hours), 'business hour')} "
             f"unclaimed (SLA {sla} h){again}. {who} claim it? Asked by {user(request.requester_id)}.")
     return escape(f"Request #{request.id} is past its SLA"), [section(text)]
 
 
 def claimer_reminder(request: HelpRequest, *, hours: float) -> tuple[str, list[dict[str, Any]]]:
     text = (f":hourglass_flowing_sand: {user(request.claimed_by or '')}, request #{request.id} for {_partner(request.partner)} "
-            f"was claimed {hours:.0f} business hours ago and is not resolved yet. {user(request.requester_id)} is waiting.")
+            f"was claimed {plural(round(hours), 'business hour')} ago and is not resolved yet. {user(request.requester_id)} is waiting.")
     return escape(f"Request #{request.id} is still open"), [section(text)]
 
 
@@ -113,8 +113,8 @@ def digest(
         rows.append(f"• *{label}* {metric_value(metric, value, currency)}{vs}{change}")
     blocks += lines_section([f"*Quarter to date ({quarter}) vs joint business plans*", *rows])
     blocks.append(section(
-        f"*This week*: {activity.get('interactions', 0):,} interactions logged · {activity.get('deals', 0):,} deals registered · "
-        f"{activity.get('requests_opened', 0):,} requests opened, {activity.get('requests_resolved', 0):,} resolved"
+        f"*This week*: {plural(activity.get('interactions', 0), 'interaction')} logged · {plural(activity.get('deals', 0), 'deal')} registered · "
+        f"{plural(activity.get('requests_opened', 0), 'request')} opened, {activity.get('requests_resolved', 0):,} resolved"
     ))
     if top:
         blocks += lines_section(["*Top partners by revenue (QTD)*"] + [f"{i}. *{escape(n)}* {metric_value('revenue', v, currency)}" for i, (n, v) in enumerate(top, 1)])
@@ -123,7 +123,7 @@ def digest(
         shown = ", ".join(f"*{escape(p.name)}* {_health(p)}" for p in at_risk[:15])
         extra = f" and {len(at_risk) - 15:,} more" if len(at_risk) > 15 else ""
         blocks.append(section(f":warning: *At risk ({len(at_risk):,})*: {shown}{extra}"))
-    blocks.append(section(f":construction: *Stalled onboarding*: {stalled:,} partners"))
+    blocks.append(section(f":construction: *Stalled onboarding*: {plural(stalled, 'partner')}"))
     if upcoming:
         lines = [f"• {q.scheduled_for:%a %b %d} {_partner(p)} (owner {user(p.owner_id)})" for q, p in upcoming[:10]]
         extra = [f"… and {len(upcoming) - 10:,} more"] if len(upcoming) > 10 else []

@@ -27,6 +27,7 @@ from bot.views.text import (
     more,
     section,
     user,
+    plural,
 )
 from storage.health import Health, stored
 from storage.models import DealRegistration, HelpRequest, Interaction, OnboardingStep, Partner, Qbr
@@ -130,6 +131,7 @@ def partner_card(
         last_qbr += f": {escape(cut(data.last_qbr.notes.strip().splitlines()[0], 120))}"
     blocks: list[dict[str, Any]] = [
         header(cut(p.name, 140)),
+        *([context(f":file_cabinet: *Archived* {p.archived_at:%Y-%m-%d}: hidden from lists, App Home and jobs")] if p.archived_at else []),
         fields(
             [
                 ("Type", p.type),
@@ -200,7 +202,7 @@ def portfolio(
     ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
     at_risk = at_risk_count([h for _, _, h in rows])
     blocks = [
-        header(f"Portfolio · {len(rows):,} partners"),
+        header(f"Portfolio · {plural(len(rows), 'partner')}"),
         context(f"Owner {user(owner_id)} · {at_risk:,} at risk · worst health first"),
     ]
     shown = ordered[:limit]
@@ -224,7 +226,7 @@ def partner_list(
         return [section(f"{escape(title)}: no partners match.")]
     shown, page, pages = paginate(rows, page, page_size)
     blocks = [
-        section(f"*{escape(title)}* · {total:,} partners" + (f" · page {page} of {pages}" if pages > 1 else "")),
+        section(f"*{escape(title)}* · {plural(total, 'partner')}" + (f" · page {page} of {pages}" if pages > 1 else "")),
     ]
     blocks += lines_section([partner_line(p, last_touch=t, now=now) for p, t in shown])
     if page < pages and next_command:
@@ -250,7 +252,7 @@ def home_view(
     ordered = sorted(rows, key=lambda r: (r[2].sort_key, r[0].name.casefold()))
     at_risk = at_risk_count([h for _, _, h in rows])
     if rows:
-        blocks.append(context(f"{len(rows):,} partners · {at_risk:,} at risk · worst health first"))
+        blocks.append(context(f"{plural(len(rows), 'partner')} · {at_risk:,} at risk · worst health first"))
     for partner, last_touch, health in ordered[:HOME_PARTNERS]:
         block = section(partner_line(partner, last_touch=last_touch, now=now, health=health))
         block["accessory"] = button("Open", Action.HOME_OPEN_PARTNER, str(partner.id))
@@ -261,7 +263,7 @@ def home_view(
         lines = [f"• {q.scheduled_for:%a %b %d} *{escape(p.name)}*" for q, p in upcoming[:15]]
         blocks += [divider(), *lines_section(["*Next QBRs*", *lines])]
     if stalled:
-        lines = [f"• *{escape(p.name)}* · {days} days on *{escape(step or '—')}*" for p, step, days in stalled[:15]]
+        lines = [f"• *{escape(p.name)}* · {plural(days, 'day')} on *{escape(step or '—')}*" for p, step, days in stalled[:15]]
         blocks += [divider(), *lines_section(["*Onboarding that has stalled*", *lines])]
     blocks.append(context("Type `/partner help` anywhere to see every command."))
     return {"type": "home", "blocks": blocks[:100]}

@@ -55,6 +55,11 @@ def plural_noun(count: int, noun: str) -> str:
     return _english().plural_noun(noun, count)
 
 
+def verb(count: int, singular: str) -> str:
+    """The verb that agrees with `count`: verb(1, "is") → "is", verb(3, "has") → "have"."""
+    return _english().plural_verb(singular, count)
+
+
 MONEY_LOCALE = "en_US"
 CENTS_BELOW = 10
 

@@ -4,6 +4,7 @@ changes name their partner (for `/partner history`)
 Revision ID: 0012
 Revises: 0011
 """
+import json
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ def upgrade() -> None:
     op.create_index("ix_changes_partner", "changes", ["partner_id", "id"])
 
     bind = op.get_bind()
+    _backfill_change_partners(bind)
     qbrs = sa.table("qbrs", sa.column("id", sa.Integer), sa.column("partner_id", sa.Integer),
                     sa.column("scheduled_for", sa.Date), sa.column("held_on", sa.Date), sa.column("cancelled_at", sa.DateTime))
     # Duplicates from before the rule: keep each partner's most recently scheduled
@@ -49,6 +51,27 @@ def upgrade() -> None:
         day = dates.get(int(qbr_id)) if qbr_id.isdigit() else None
         if day is not None:
             bind.execute(ledger.update().where(ledger.c.id == row_id).values(period=str(day)[:10]))
+
+
+def _backfill_change_partners(bind) -> None:
+    """The trail so far names its partner only inside the undo payload; copy it out."""
+    changes = sa.table("changes", sa.column("id", sa.Integer), sa.column("undo", sa.Text), sa.column("partner_id", sa.Integer))
+    interactions = sa.table("interactions", sa.column("id", sa.Integer), sa.column("partner_id", sa.Integer))
+    qbrs = sa.table("qbrs", sa.column("id", sa.Integer), sa.column("partner_id", sa.Integer))
+    for change_id, undo in bind.execute(sa.select(changes.c.id, changes.c.undo)).all():
+        try:
+            data = json.loads(undo)
+        except ValueError:
+            continue
+        partner_id = data.get("partner_id") if isinstance(data, dict) else None
+        if partner_id is None and isinstance(data.get("key"), dict):
+            partner_id = data["key"].get("partner_id")
+        if partner_id is None and "interaction_id" in data:
+            partner_id = bind.scalar(sa.select(interactions.c.partner_id).where(interactions.c.id == data["interaction_id"]))
+        if partner_id is None and "qbr_id" in data:
+            partner_id = bind.scalar(sa.select(qbrs.c.partner_id).where(qbrs.c.id == data["qbr_id"]))
+        if isinstance(partner_id, int):
+            bind.execute(changes.update().where(changes.c.id == change_id).values(partner_id=partner_id))
 
 
 def downgrade() -> None:
