@@ -191,6 +191,14 @@ def _record(row: dict[str, str], *, created_by: str, now: datetime) -> dict:
 
 # --- export ---------------------------------------------------------------------------
 
+def _health(partner: Partner) -> list:
+    """The stored health, as every other surface shows it (storage/health.py)."""
+    from storage.health import stored
+
+    health = stored(partner)
+    return [health.score, health.label, "; ".join(health.reasons)]
+
+
 def _archived(partner_archived_at: datetime | None) -> str:
     return "yes" if partner_archived_at else ""
 
@@ -201,10 +209,10 @@ _conflict = aliased(Partner)
 # Cells are plain values; `_cell` formats them and neutralises text.
 EXPORTS = {
     "partners": (
-        ["name", "type", "tier", "owner", "stage", "created_at", "archived"],
+        ["name", "type", "tier", "owner", "stage", "created_at", "archived", "health_score", "health", "health_reasons"],
         lambda: select(Partner).order_by(Partner.name_key),
         lambda row: [row[0].name, row[0].type, row[0].tier, row[0].owner_id, row[0].stage, row[0].created_at,
-                     _archived(row[0].archived_at)],
+                     _archived(row[0].archived_at), *_health(row[0])],
         Partner,
     ),
     "interactions": (

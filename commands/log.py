@@ -7,11 +7,13 @@ from datetime import date
 
 from bot.views.messages import confirmation
 from bot.views.text import a, article, cut, escape
+from bot.views.partners import health_badge
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, ParseError, shown, slack_to_text, take_date
 from commands.refs import take_partner
 from storage import audit, partners
+from storage.health import current as current_health
 from storage.models import InteractionKind
 from storage.periods import local_today
 
@@ -55,9 +57,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     note = " (no kind given, so logged as a note)" if defaulted else ""
     if follow_up:
         note += f"; the owner gets a reminder on {follow_up:%a %Y-%m-%d}"
+    health = current_health(ctx.session, partner)  # the stored score, already moved by this interaction
     return Reply(
         text=f"Logged {a(kind)} with {partner.name}.",
-        blocks=confirmation(f"Logged {article(kind)} *{kind}* with *{escape(partner.name)}*{note}.", detail=escape(cut(summary, 500))),
+        blocks=confirmation(f"Logged {article(kind)} *{kind}* with *{escape(partner.name)}*{note}. "
+                            f"Health now {health_badge(health)}.", detail=escape(cut(summary, 500))),
     )
 
 

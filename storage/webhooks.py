@@ -10,13 +10,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from storage import health
 from storage.models import Partner, WebhookOutbox
 
 LEASE = timedelta(minutes=2)  # a delivery attempt in progress holds its row this long
 
 
 def partner_data(p: Partner) -> dict[str, Any]:
-    return {"id": p.id, "name": p.name, "type": p.type, "tier": p.tier, "owner": p.owner_id}
+    score = health.stored(p)
+    return {"id": p.id, "name": p.name, "type": p.type, "tier": p.tier, "owner": p.owner_id,
+            "health": {"score": score.score, "label": score.label, "reasons": score.reasons}}
 
 
 def emit(*, session: Session, hooks: list, event: str, partner: Partner, subject: dict[str, Any], now: datetime) -> int:
@@ -24,6 +27,7 @@ def emit(*, session: Session, hooks: list, event: str, partner: Partner, subject
     wanted = [h for h in hooks if h.wants(event)]
     if not wanted:
         return 0
+    health.settle(session)  # the partner's health after this change (a stage change moves it)
     body = json.dumps(
         {
             "id": str(uuid.uuid4()),
