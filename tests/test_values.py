@@ -319,3 +319,93 @@ def test_replies_use_the_right_article_and_number(slack_app):
     assert "is an alliance partner" in body(slack_app.command("deal acme Initech 5k"))
     portfolio = body(slack_app.command("status"))
     assert "Portfolio · 1 partner" in portfolio and "1 partners" not in portfolio
+
+
+# --- every malformed line: a user error with THAT subcommand's usage, nothing written ----
+
+MALFORMED = {
+    "add": ["", "type:channel", "Acme2", "Zed type:bogus", "Zed type:channel colour:red", '"Bad "quote" Inc" type:channel'],
+    "status": ["acme extra words", "nosuchpartner"],
+    "list": ["bogus", "type:bogus", "zz:1"],
+    "log": ["", "acme", "acme cal hello", "acme call hi next:someday", "nosuchpartner call hi"],
+    "stage": ["", "acme", "acme bogus"],
+    "onboard": ["", "nosuchpartner"],
+    "qbr": ["", "acme someday", "acme 13/13", "acme 05/06"],
+    "kpi": ["", "acme", "acme revenue", "acme revenue lots", "acme revenue €5", "acme bogus 5", "acme revenue 5 period:2026-13",
+            "acme leads $5", "acme revenue 10000000000000"],
+    "target": ["", "acme", "acme revenue lots", "acme revenue 5 period:soon"],
+    "deal": ["", "acme", "acme 5k", "acme Initech lots", "acme Initech €5k"],
+    "ask": ["", "finanse acme hi", "legal"],
+    "requests": ["bogus", "open unclaimed"],
+    "route": ["legal", "legal notachannel"],
+    "owner": ["", "acme", "acme bob"],
+    "rename": ["", "acme", "acme *Bold*"],
+    "archive": ["", "acme extra"],
+    "channel": ["", "acme", "acme general"],
+    "reassign": ["", "a b"],
+    "link": ["", "acme"],
+}
+
+
+@pytest.fixture
+def with_partner(settings):
+    run_command("add Acme type:channel", caller=Caller("UADMIN1", "C1"), settings=settings, slack=Quiet())
+    run_command("route legal <#C0LEGAL|legal>", caller=Caller("UADMIN1", "C1"), settings=settings, slack=Quiet())
+    return settings
+
+
+def rows() -> dict[str, int]:
+    with unit_of_work() as s:
+        return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+def assert_malformed(line: str, settings) -> None:
+    word = line.split(None, 1)[0]
+    before = rows()
+    reply = run_command(line, caller=Caller("UADMIN1", "C1"), settings=settings, slack=Quiet())
+    text = texts(reply.blocks)
+    assert reply.payload()["response_type"] == "ephemeral"
+    assert text.startswith(":warning:"), (line, text)
+    assert f"Usage: `/partner {SUBCOMMANDS[word].USAGE.split(' ', 1)[0]}" in text, (line, text)
+    assert "Traceback" not in text
+    assert rows() == before, line
+
+
+@pytest.mark.parametrize("word", sorted(MALFORMED))
+def test_each_malformed_line_shows_that_subcommands_usage(with_partner, word):
+    for args in MALFORMED[word]:
+        assert_malformed(f"{word} {args}".strip(), with_partner)
+
+
+_NOISE = st.text(st.characters(blacklist_categories=["Cc", "Cs"], blacklist_characters="\"“”„«»"), max_size=40)
+
+
+@given(word=st.sampled_from(sorted(MALFORMED) + ["history", "undo", "jobs"]), noise=_NOISE,
+       defect=st.sampled_from(['{w} {n} "{n}', '{w} acme "{n}', '{w} "{n}" "y', '{w} "{n}"tail', '{w} acme "{n}"x']))
+@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_line_with_broken_quotes_is_that_subcommands_usage_error(with_partner, word, noise, defect):
+    line = defect.format(w=word, n=noise)
+    assert_malformed(line, with_partner)
+
+
+class Quiet:
+    """A messenger that accepts everything (these tests look only at replies)."""
+
+    def post(self, channel, text, blocks, *, thread_ts=None):
+        from commands.context import Posted
+
+        return Posted(True, channel=channel, ts="1.0")
+
+    def update(self, channel, ts, text, blocks):
+        from commands.context import Posted
+
+        return Posted(True, channel=channel, ts=ts)
+
+    def permalink(self, channel, ts):
+        return None
+
+    def ensure_member(self, channel):
+        return None
+
+    def shared_problem(self, channel):
+        return None
