@@ -276,3 +276,31 @@ def test_a_new_partner_is_scored_in_its_own_transaction(session):
     p = partners.create(session=session, name="Fresh", type="channel", tier=None, owner_id="U1", stage="onboarding",
                         created_by="U1", now=datetime.now(UTC))
     assert health.current(session, p).score == 100 and health.current(session, p).label == "healthy"
+
+
+def test_bulk_paths_end_with_correct_scores(settings, tmp_path):
+    """Demo seeding, CSV import (create and --update) and bulk statements store the
+    score the health function gives, in their own transaction: nothing left unscored or stale."""
+    from bot.transfer import import_partners
+    from storage import demo
+
+    health.configure(settings)
+    with unit_of_work() as s:
+        health.as_of(s, NOW)
+        demo.seed(session=s, partners=40, seed=3, now=NOW)
+    with unit_of_work() as s:
+        assert health.refresh(session=s, now=NOW, dry_run=True) == 0
+        assert s.scalar(select(func.count()).where(Partner.health_score.is_(None))) == 0
+        marked = s.scalar(select(func.count()).where(Partner.stage == "at-risk", Partner.archived_at.is_(None)))
+    file = tmp_path / "partners.csv"
+    file.write_text("name,type,tier,owner,stage\nImported One,channel,,UOWNER1,at-risk\n", encoding="utf-8")
+    import_partners(file)
+    with unit_of_work(read_only=True) as s:
+        (imported,) = s.scalars(select(Partner).where(Partner.name == "Imported One"))
+        assert (imported.health_score, health.stored(imported).label) == (70, "at risk")
+        assert len(partners.at_risk(session=s)) >= marked + 1
+    file.write_text("name,type,tier,owner,stage\nImported One,channel,,UOWNER1,active\n", encoding="utf-8")
+    import_partners(file, update_existing=True)
+    with unit_of_work(read_only=True) as s:
+        imported = s.scalar(select(Partner).where(Partner.name == "Imported One"))
+        assert (imported.health_score, health.stored(imported).label) == (100, "healthy")
