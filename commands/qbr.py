@@ -104,7 +104,7 @@ def held_date(cmd: Command, index: int, today: date) -> tuple[date, int]:
     if index >= len(cmd.tokens):
         return today, index
     try:
-        return take_date(cmd.tokens, index, today=today)
+        return take_date(cmd.tokens, index, today=today, past=True)  # `12/20`, `tuesday`: the last one
     except UserError:  # not a date: the notes start here
         return today, index
 

@@ -409,3 +409,14 @@ class Quiet:
 
     def shared_problem(self, channel):
         return None
+
+
+def test_qbr_done_takes_past_date_forms(slack_app):
+    from storage.models import Qbr
+
+    slack_app.command("add Acme type:channel")
+    today = datetime.now(timezone.utc).date()
+    for typed, expected in (("3 days ago", today - timedelta(days=3)), ("yesterday", today - timedelta(days=1))):
+        slack_app.command(f"qbr acme done {typed} renewal agreed")
+        with unit_of_work() as s:
+            assert expected in set(s.scalars(select(Qbr.held_on))), typed
