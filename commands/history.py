@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.views.text import plural
 from bot.views.history import PAGE_SIZE, history_list
 from commands.context import Context, Reply
 from commands.errors import UserError
@@ -28,4 +29,4 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     changes = audit.history(session=ctx.session, partner_id=partner.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     blocks = history_list(changes, partner_name=partner.name, total=total, page=page, pages=pages, now=ctx.now,
                           zone=ctx.settings.zone, next_command=without_page(cmd))
-    return Reply(text=f"History of {partner.name}: {total} changes", blocks=blocks)
+    return Reply(text=f"History of {partner.name}: {plural(total, 'change')}", blocks=blocks)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.text import MAX_BLOCKS, ago, context, escape, lines_section, next_page, section, user
+from bot.views.text import MAX_BLOCKS, ago, context, escape, lines_section, next_page, plural, section, user
 from storage.models import Change
 
 PAGE_SIZE = 20
@@ -25,7 +25,7 @@ def history_list(
     """One page of changes; `total` counts all of them."""
     if total == 0:
         return [section(f"*{escape(partner_name)}*: no changes recorded yet.")]
-    blocks = [section(f"*History of {escape(partner_name)}* · {total:,} changes, newest first"
+    blocks = [section(f"*History of {escape(partner_name)}* · {plural(total, 'change')}, newest first"
                       + (f" · page {page} of {pages}" if pages > 1 else ""))]
     blocks += lines_section([change_line(c, now=now, zone=zone) for c in changes])
     if page < pages and next_command:
