@@ -259,8 +259,11 @@ def register(app: App, settings: Settings) -> None:
         link = f"https://{domain}.slack.com/archives/{channel}/p{message['ts'].replace('.', '')}" if channel and domain and message.get("ts") else None
         meta = LogSource(link=link, author=message.get("user"))
         today = datetime.now(settings.zone).date().isoformat()
-        client.views_open(trigger_id=body["trigger_id"], view=log_modal(
+        opened = client.views_open(trigger_id=body["trigger_id"], view=log_modal(
             summary=slack_to_text(message.get("text", "")), metadata=meta.model_dump_json(exclude_none=True), today=today))
+        # The form holds only what the clicker already sees; still, an outsider gets the refusal instead.
+        if why := gate.refusal(_caller(body).user_id):
+            client.views_update(view_id=opened["view"]["id"], view=notice_modal("Log to partner", why))
 
     def log_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]

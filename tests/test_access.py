@@ -88,6 +88,9 @@ def test_outsiders_are_refused_on_every_listener_and_nothing_is_read_or_written(
     slack_app.interactive({"type": "shortcut", "callback_id": Shortcut.ASK, "trigger_id": "9.9.x", "user": {"id": "UOUT1"}})
     updates = fake.wait_for("views.update", 2)
     assert line in texts(updates[1].args["view"]["blocks"])
+    slack_app.interactive({"type": "shortcut", "callback_id": Shortcut.LOG, "trigger_id": "9.9.y", "user": {"id": "UOUT1"}})
+    updates = fake.wait_for("views.update", 3)
+    assert line in texts(updates[2].args["view"]["blocks"])
     # Partner picker suggestions: nothing.
     response = slack_app.interactive({"type": "block_suggestion", "action_id": Action.PARTNER_PICK, "block_id": "partner",
                                       "value": "ac", "user": {"id": "UOUT1"}})
