@@ -325,6 +325,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from bot.progress import progress_bar
+    from bot.views.text import plural
     from storage import demo
     from storage.db import unit_of_work
 
@@ -337,21 +338,22 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError("the database already has partners; `partnerbot demo` only seeds an empty one")
         counts = demo.seed(session=session, partners=args.partners, seed=args.seed, on_progress=progress_bar("seeding"))
     print(
-        f"seeded {counts['partners']:,} partners and {counts['interactions']:,} interactions "
-        f"in {time.perf_counter() - started:.1f} s"
+        f"seeded {plural(counts['partners'], 'partner')}, {plural(counts['interactions'], 'interaction')} and "
+        f"{plural(counts['deals'], 'registered deal')} in {time.perf_counter() - started:.1f} s"
     )
     return 0
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.transfer import ImportError_, _plural, import_partners
+    from bot.transfer import ImportError_, import_partners
+    from bot.views.text import plural
 
     _prepare(settings)
     try:
         created, updated = import_partners(Path(args.file), update_existing=args.update)
     except ImportError_ as error:
         raise CommandError(str(error)) from None
-    print(f"imported {_plural(created, 'partner')}" + (f", updated {updated:,}" if args.update else ""))
+    print(f"imported {plural(created, 'partner')}" + (f", updated {updated:,}" if args.update else ""))
     return 0
 
 
@@ -369,7 +371,8 @@ def _writable(path: Path) -> None:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
-    from bot.transfer import _plural, export
+    from bot.transfer import export
+    from bot.views.text import plural
 
     if args.file is not None:
         _writable(Path(args.file))
@@ -395,7 +398,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
             raise CommandError(f"cannot export to {path}: {error.strerror or error}", code=2) from None
         raise
-    print(f"exported {_plural(count, args.what.removesuffix('s'))} to {path}", file=sys.stderr)
+    print(f"exported {plural(count, args.what.removesuffix('s'))} to {path}", file=sys.stderr)
     return 0
 
 

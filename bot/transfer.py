@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from bot.console import plain
 from bot.progress import progress_bar
 from bot.settings import SLACK_USER_ID
+from bot.views.text import plural
 from commands import SUBCOMMANDS
 from commands.add import validate_name
 from commands.errors import UserError
@@ -34,13 +35,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 class ImportError_(Exception):
     """The file cannot be imported; nothing was written."""
-
-
-def _plural(count: int, noun: str) -> str:
-    """"1 partner", "2 partners" (inflect, until the shared helper in bot.views.text lands)."""
-    import inflect
-
-    return f"{count:,} {inflect.engine().plural_noun(noun, count)}"
 
 
 def neutralise(value: str) -> str:
@@ -145,7 +139,7 @@ def _bad_rows(errors: list[tuple[int, str]]) -> str:
     shown = [f"  line {line}: {message}" for line, message in errors[:MAX_ERRORS]]
     if len(errors) > MAX_ERRORS:
         more = len(errors) - MAX_ERRORS
-        shown.append(f"  … and {_plural(more, 'more bad row')} ({len(errors):,} in all); nothing was imported")
+        shown.append(f"  … and {plural(more, 'more bad row')} ({len(errors):,} in all); nothing was imported")
     return "nothing was imported:\n" + "\n".join(shown)
 
 

@@ -42,6 +42,9 @@ SUMMARIES = [
     "Renewal of the reseller agreement",
 ]
 BATCH = 20_000
+# Rows go in as Core executemany on the tables: the ORM's bulk insert spends
+# most of its time building per-row commands, which a demo of a million
+# interactions does not need.
 DEMO_ROUTES = {"legal": "C0LEGAL", "product": "C0PRODUCT", "finance": "C0FINANCE"}
 
 
@@ -91,7 +94,7 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
             }
         )
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(Partner), rows[start : start + BATCH])
+        session.execute(insert(Partner.__table__), rows[start : start + BATCH])
     ids = list(session.execute(select(Partner.id, Partner.created_at, Partner.owner_id)).all())
     total = 0
     batch: list[dict] = []
@@ -111,13 +114,13 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
                 }
             )
         if len(batch) >= BATCH:
-            session.execute(insert(Interaction), batch)
+            session.execute(insert(Interaction.__table__), batch)
             total += len(batch)
             batch = []
             if on_progress:
                 on_progress(n, len(ids))
     if batch:
-        session.execute(insert(Interaction), batch)
+        session.execute(insert(Interaction.__table__), batch)
         total += len(batch)
     counts = {"partners": len(rows), "interactions": total}
     counts.update(_record(session=session, ids=ids, rng=rng, now=now))
@@ -135,8 +138,24 @@ def _months_back(now: datetime, count: int) -> list[str]:
     return out
 
 
+CUSTOMERS = ["Initech", "Globex", "Soylent", "Vehement", "Massive Dynamic", "Nakatomi", "Virtucon", "Gekko", "Duff",
+             "Monarch", "Prestige", "Sterling", "Bluth", "Dunder", "Kramerica", "Ollivander"]
+CUSTOMER_KINDS = ["Retail", "Foods", "Capital", "Trading", "Health", "Logistics", "Energy", "Media", "Bank", "Insurance"]
+HISTORY_MONTHS = 24  # revenue and leads
+ADOPTION_MONTHS = 12
+DEAL_MONTHS = 9  # this quarter and at least the two before it
+TARGET_QUARTERS = 3
+
+
 def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -> dict[str, int]:
-    """Two years of monthly KPIs, this quarter's targets, QBRs, onboarding steps, deals and requests."""
+    """Monthly KPIs (revenue and leads for two years, adoption for one), deal
+    registrations over the last three quarters with the `deals` KPI they imply
+    (source `deals`, as a real registration writes it), targets for this
+    quarter and the two before, QBRs, onboarding steps and requests.
+
+    Everything is consistent with itself: the digest's deals total is the
+    count of registrations, and every past month the digest or a card can
+    show has values. Month boundaries are UTC (the demo's time zone)."""
     from decimal import Decimal
 
     from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Qbr
@@ -144,27 +163,38 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
     from storage.periods import month_of, quarter_of
     from storage.record import STEPS
 
-    months = _months_back(now, 24)
-    quarter = quarter_of(month_of(now.date()))
+    months = _months_back(now, HISTORY_MONTHS)
+    quarters = sorted({quarter_of(m) for m in months[:DEAL_MONTHS]}, reverse=True)[:TARGET_QUARTERS]
     stage_and_type = dict(session.execute(select(Partner.id, Partner.stage)).all())
     types = dict(session.execute(select(Partner.id, Partner.type)).all())
     kpis, targets, qbrs, steps, deals, asks = [], [], [], [], [], []
-    customers = ["Initech", "Globex Retail", "Soylent Foods", "Vehement Capital", "Massive Dynamic", "Nakatomi Trading"]
+    customers_taken: set[str] = set()
+
+    def kpi(partner_id: int, metric: str, month: str, value: Decimal, owner: str | None, source: str = "manual") -> None:
+        kpis.append({"partner_id": partner_id, "metric": metric, "month": month, "source": source, "attribution": "sourced",
+                     "value": value, "entered_by": owner, "updated_at": now})
+
     for n, (partner_id, created, owner) in enumerate(ids):
         stage = stage_and_type[partner_id]
+        kind = types[partner_id]
+        first_month = month_of(created.date())
         base = rng.randint(5, 60) * 1000
-        for month in months:
-            if month < month_of(created.date()):
+        adoption = rng.randint(25, 90)
+        for age, month in enumerate(months):
+            if month < first_month:
+                break
+            kpi(partner_id, "revenue", month, Decimal(base + rng.randint(-4, 8) * 1000), owner)
+            kpi(partner_id, "leads", month, Decimal(rng.randint(0, 40)), owner)
+            if age < ADOPTION_MONTHS:  # adoption grows: lower the further back
+                kpi(partner_id, "adoption", month, Decimal(max(5, adoption - age * rng.randint(1, 4))), owner)
+        for quarter in quarters:
+            if quarter < quarter_of(first_month):
                 continue
-            kpis.append({"partner_id": partner_id, "metric": "revenue", "month": month, "source": "manual", "attribution": "sourced",
-                         "value": Decimal(base + rng.randint(-4, 8) * 1000), "entered_by": owner, "updated_at": now})
-            kpis.append({"partner_id": partner_id, "metric": "leads", "month": month, "source": "manual", "attribution": "sourced",
-                         "value": Decimal(rng.randint(0, 40)), "entered_by": owner, "updated_at": now})
-        kpis.append({"partner_id": partner_id, "metric": "adoption", "month": months[0], "source": "manual", "attribution": "sourced",
-                     "value": Decimal(rng.randint(10, 90)), "entered_by": owner, "updated_at": now})
-        targets.append({"partner_id": partner_id, "metric": "revenue", "period": quarter, "value": Decimal(base * 3 + 20000),
-                        "set_by": owner, "updated_at": now})
-        targets.append({"partner_id": partner_id, "metric": "leads", "period": quarter, "value": Decimal(60), "set_by": owner, "updated_at": now})
+            targets.append({"partner_id": partner_id, "metric": "revenue", "period": quarter, "value": Decimal(base * 3 + 20000),
+                            "set_by": owner, "updated_at": now})
+            targets.append({"partner_id": partner_id, "metric": "leads", "period": quarter, "value": Decimal(60), "set_by": owner, "updated_at": now})
+            if kind == "channel":
+                targets.append({"partner_id": partner_id, "metric": "deals", "period": quarter, "value": Decimal(3), "set_by": owner, "updated_at": now})
         if stage in ("active", "at-risk"):
             held = (now - timedelta(days=rng.randint(10, 150))).date()
             qbrs.append({"partner_id": partner_id, "scheduled_for": held, "held_on": held, "notes": "Reviewed the joint plan",
@@ -172,22 +202,41 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
             if n % 3 == 0:
                 qbrs.append({"partner_id": partner_id, "scheduled_for": (now + timedelta(days=rng.randint(1, 30))).date(),
                              "held_on": None, "notes": None, "created_by": owner, "created_at": now})
-        checklist = STEPS[types[partner_id]]
+        checklist = STEPS[kind]
         done = len(checklist) if stage in ("active", "at-risk", "churned") else rng.randint(0, len(checklist) - 1) if stage == "onboarding" else 0
         for key, _ in checklist[:done]:
             steps.append({"partner_id": partner_id, "step": key, "done_by": owner, "done_at": created + timedelta(days=3)})
-        if types[partner_id] == "channel" and n % 2 == 0:
-            customer = f"{rng.choice(customers)} {n}"
-            deals.append({"partner_id": partner_id, "customer": customer, "customer_key": match_key(customer),
-                          "amount": Decimal(rng.randint(5, 90) * 1000), "attribution": "sourced", "status": "registered",
-                          "conflict_with_id": None, "registered_by": owner, "registered_at": now - timedelta(days=rng.randint(0, 60))})
+        if kind == "channel" and stage not in ("prospect",):
+            for month in months[:DEAL_MONTHS]:
+                year, mon = int(month[:4]), int(month[5:])
+                last_day = min(27, now.day - 1) if month == months[0] else 27
+                if month < first_month or last_day < 2:
+                    continue
+                for _ in range(rng.choice((0, 1, 1, 2))):  # about the quarterly target of 3
+                    # Noon UTC between the 2nd and the 27th: the same month in any team time zone.
+                    when = datetime(year, mon, rng.randint(2, last_day), 12, tzinfo=timezone.utc)
+                    if when < created:
+                        continue
+                    customer = f"{rng.choice(CUSTOMERS)} {rng.choice(CUSTOMER_KINDS)}"
+                    while match_key(customer) in customers_taken:  # no conflicts or duplicates in the demo
+                        customer = f"{rng.choice(CUSTOMERS)} {rng.choice(CUSTOMER_KINDS)} {len(customers_taken)}"
+                    customers_taken.add(match_key(customer))
+                    deals.append({"partner_id": partner_id, "customer": customer, "customer_key": match_key(customer),
+                                  "amount": Decimal(rng.randint(5, 90) * 1000), "attribution": "sourced", "status": "registered",
+                                  "conflict_with_id": None, "registered_by": owner, "registered_at": when})
         if n % 4 == 1:
             asks.append({"partner_id": partner_id, "team": ["legal", "product", "finance"][n % 3],
                          "text": rng.choice(["Review the reseller addendum", "Can we expose the usage API?", "Payout schedule for Q4 MDF"]),
                          "requester_id": owner, "origin_channel_id": None, "status": "open", "channel_id": None, "message_ts": None,
                          "post_error": None, "due_on": None, "created_at": now - timedelta(hours=rng.randint(1, 72))})
+    # The `deals` KPI as registrations write it (storage.record.refresh_deal_kpi): a count per partner and month.
+    per_month: dict[tuple[int, str], int] = {}
+    for deal in deals:
+        key = (deal["partner_id"], month_of(deal["registered_at"].date()))
+        per_month[key] = per_month.get(key, 0) + 1
+    for (partner_id, month), count in per_month.items():
+        kpi(partner_id, "deals", month, Decimal(count), None, source="deals")
     for table, batch in ((KpiValue, kpis), (KpiTarget, targets), (Qbr, qbrs), (OnboardingStep, steps), (DealRegistration, deals), (HelpRequest, asks)):
         for start in range(0, len(batch), BATCH):
-            session.execute(insert(table), batch[start : start + BATCH])
-    # Partners whose checklist moved: progress dates for the stalled-onboarding view.
+            session.execute(insert(table.__table__), batch[start : start + BATCH])
     return {"kpi_values": len(kpis), "qbrs": len(qbrs), "deals": len(deals), "requests": len(asks)}

@@ -269,3 +269,50 @@ def test_export_deals_and_requests_with_archived_partners_marked(workspace):
     assert list(rows[0])[:6] == ["id", "partner", "team", "request", "status", "requester"]
     assert len(rows) == query(db, "select count(*) from help_requests")[0][0]
     assert {r["partner_archived"] for r in rows if r["partner"] == request_partner[1]} == {"yes"}
+
+
+# --- the demo workspace agrees with itself -------------------------------------------------
+
+def digest_figures(output: str) -> dict[str, str]:
+    figures = {}
+    for line in output.splitlines():
+        line = line.strip()
+        for metric in ("revenue", "leads", "deals", "adoption (avg)"):
+            if line.startswith(f"• *{metric}* "):
+                figures[metric] = line.removeprefix(f"• *{metric}* ").split(" ")[0]
+    return figures
+
+
+def test_demo_digest_counts_registered_deals_and_has_kpi_history(workspace):
+    from storage.periods import month_of, quarter_months, quarter_of
+
+    folder, env, db = workspace
+    assert cli("demo", "--partners", "30", env=env, cwd=folder).returncode == 0
+    today = datetime.now(timezone.utc).date()
+    # At the start of a month the digest reports the previous month: history must be there.
+    for day in (today.replace(day=1), today):
+        result = cli("jobs", "run", "kpi-digest", "--dry-run", "--at", f"{day.isoformat()}T09:00",
+                     env={**env, "PARTNERBOT_DIGEST_CHANNEL": "C0DIGEST"}, cwd=folder)
+        assert result.returncode == 0, result.stderr
+        figures = digest_figures(result.stdout)
+        week_start = day - timedelta(days=day.weekday() + 7)
+        last_day = week_start + timedelta(days=6)
+        months = [m for m in quarter_months(quarter_of(month_of(last_day))) if m <= month_of(last_day)]
+        registered = query(db, f"select count(*) from deal_registrations where status in ('registered', 'approved') "
+                               f"and substr(registered_at, 1, 7) in ({','.join('?' * len(months))})", *months)[0][0]
+        assert registered > 0
+        assert figures["deals"] == str(registered), result.stdout
+        assert figures["adoption (avg)"] != "0%", result.stdout
+
+    # Every metric has values for this quarter and the two before; targets too.
+    recent, first = [], today.replace(day=1)
+    for _ in range(7):
+        recent.append(month_of(first))
+        first = (first - timedelta(days=1)).replace(day=1)
+    for metric in ("revenue", "leads", "adoption", "deals"):
+        months = {m for (m,) in query(db, "select distinct month from kpi_values where metric = ?", metric)}
+        # Deals are registered from the 2nd of a month on: none yet on the 1st.
+        expected = set(recent[1:] if metric == "deals" and today.day < 3 else recent)
+        assert expected <= months, (metric, sorted(months))
+    quarters = {quarter_of(m) for m in recent}
+    assert quarters <= {p for (p,) in query(db, "select distinct period from kpi_targets where metric = 'revenue'")}
