@@ -378,7 +378,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         _writable(Path(args.file))
     _prepare(settings)
     if args.file is None:
-        export(args.what, sys.stdout)
+        try:
+            export(args.what, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:  # a full disk behind a redirect, and the like
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit-time flush would fail again
+            raise CommandError(f"cannot write the export to standard output: {error.strerror or error}", code=2) from None
         return 0
     path = Path(args.file)
     # Written beside the target and renamed when complete: a failed export

@@ -100,6 +100,16 @@ def test_export_to_a_bad_path_is_one_line_exit_2_and_writes_nothing(workspace):
     assert list((folder / "adir").iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_export_to_a_full_disk_is_one_line_exit_2(workspace):
+    folder, env, _ = workspace
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([*CLI, "export", "partners"], stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                cwd=folder, timeout=120)
+    assert result.returncode == 2
+    assert "No space left on device" in one_line(result.stderr)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere; permissions cannot be tested as root")
 def test_export_without_permission_is_one_line_exit_2(workspace):
     folder, env, _ = workspace
