@@ -284,6 +284,7 @@ def _attainment(*, session: Session, quarter: str, months: list[str], only) -> d
     return out
 
 
+WHOLE_PASS = 2_000  # more partners than this are refreshed in one pass over every partner
 HEALTH_WRITE = "partnerbot_health_write"  # execution option: our own UPDATE is not a signal
 
 
@@ -296,13 +297,17 @@ def refresh(*, session: Session, now: datetime, rules: Rules | None = None, part
     rules = rules or _rules
     if missing_only:
         partner_ids = list(session.scalars(select(Partner.id).where(Partner.health_score.is_(None))))
-    batches: Iterable[list[int] | None] = [None] if partner_ids is None else _chunks(sorted(set(partner_ids)))
+    wanted = None if partner_ids is None else set(partner_ids)
+    # Many partners (a demo, an import, a CRM sync): one pass over all beats many IN-lists.
+    batches: Iterable[list[int] | None] = [None] if wanted is None or len(wanted) > WHOLE_PASS else _chunks(sorted(wanted))
     changed = 0
     for batch in batches:
         if batch is not None and not batch:
             continue
         rows = []
         for pid, (signals, score, reasons) in gather(session=session, now=now, rules=rules, partner_ids=batch).items():
+            if wanted is not None and pid not in wanted:
+                continue
             health = assess(signals, now=now, qbr_interval_days=rules.qbr_interval_days, stall_days=rules.stall_days)
             text = json.dumps(health.reasons)
             if health.score != score or text != reasons:
