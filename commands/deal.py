@@ -54,8 +54,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     )
     earlier = first.partner if first else None
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="deal.register",
-                 summary=f"registered deal #{deal.id} ({customer}, {money(value, currency)}) for {partner.name}"
-                 + (" as a conflict" if first else ""),
+                 summary=f"registered deal #{deal.id} for {partner.name}" + (" as a conflict" if first else "")
+                 + f": {customer}, {money(value, currency)}",
                  undo={"deal_id": deal.id}, partner_id=partner.id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="deal.registered", partner=partner,
                   subject=webhooks.deal_data(deal, earlier), now=ctx.now)
@@ -124,7 +124,7 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
     partner, first = deal.partner, deal.conflict_with
     currency = ctx.settings.currency
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="deal.decide",
-                 summary=f"{deal.status} deal #{deal.id} ({deal.customer}) for {partner.name}",
+                 summary=f"{deal.status} deal #{deal.id} for {partner.name}: {deal.customer}",
                  undo={"deal_id": deal.id}, partner_id=partner.id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=f"deal.{deal.status}", partner=partner,
                   subject=webhooks.deal_data(deal, first), now=ctx.now)

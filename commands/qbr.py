@@ -132,7 +132,7 @@ def done(cmd: Command, index: int, partner: Partner, today: date, ctx: Context) 
                    f"`/partner qbr {escape(partner.name)} cancel` if this was it.")
     else:
         outcome = None
-    detail = " ".join(x for x in (outcome, escape(cut(notes, 500)) if notes else None) if x) or None
+    detail = "\n".join(x for x in (escape(cut(notes, 500)) if notes else None, outcome) if x) or None
     heading = "today's QBR" if day == today else f"the QBR held on {day:%A %Y-%m-%d}"
     return Reply(text=f"QBR with {partner.name} recorded ({day.isoformat()}).",
                  blocks=confirmation(f"Recorded {heading} with *{escape(partner.name)}*.", detail=detail))

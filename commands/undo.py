@@ -23,13 +23,13 @@ def irreversible_hint(change: Change) -> str:
     if change.kind == "partners.reassign":
         return f"reassign back with `/partner reassign` {user(values['to'])} {user(values['from'])}"
     if change.kind == "deal.register":
-        return f"deal #{values['deal_id']} stays on record; an admin decides any conflict"
+        return f"deal registrations stay on record (an admin decides any conflict on deal #{values['deal_id']})"
     if change.kind == "deal.decide":
         return f"the decision on deal #{values['deal_id']} stands"
     return "it stays as it is"
 
 
-LABELS = {"partners.reassign": "reassign", "deal.register": "a deal registration", "deal.decide": "a deal decision"}
+LABELS = {"partners.reassign": "reassign", "deal.register": "deal registration", "deal.decide": "deal decision"}
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
