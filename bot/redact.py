@@ -28,7 +28,7 @@ from pydantic import BaseModel, SecretStr
 
 REDACTED = "[redacted]"
 # Slack tokens (bot, user, app-level, config, refresh) and bearer credentials, whoever they belong to.
-SHAPES = re.compile(r"\b(?:xox[a-z]|xapp|xoxe\.xox[a-z])-[A-Za-z0-9-]+|(?P<bearer>\b[Bb]earer\s+)[^\s\"',;]+")
+SHAPES = re.compile(r"\b(?:xox[a-z]|xapp|xoxe\.xox[a-z])-[A-Za-z0-9-]+|(?P<bearer>\b(?i:bearer)\s+)[^\s\"',;]+")
 # C0, DEL, C1, and the Unicode line and paragraph separators: each could end a line on some terminal or collector.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
