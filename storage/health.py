@@ -313,6 +313,7 @@ def refresh(*, session: Session, now: datetime, rules: Rules | None = None, part
             if health.score != score or text != reasons:
                 rows.append({"pid": pid, "score": health.score, "reasons": text, "at": now})
         if rows and not dry_run:
+            rows.sort(key=lambda r: r["pid"])  # one lock order for every writer (PostgreSQL row locks)
             _write(session, rows)
         changed += len(rows)
     return changed

@@ -155,6 +155,8 @@ def test_concurrent_claims_have_exactly_one_winner(slack_app):
         t.start()
     for t in threads:
         t.join()
+    # Claims are written after the ack: the request message is updated once the winner's claim is committed.
+    slack_app.fake.wait_for("chat.update")
     winner = request_row().claimed_by
     assert winner.startswith("UCLAIM")
     losers = [u for u in urls if u != winner]
