@@ -85,6 +85,9 @@ class ConsoleMessenger:
     def ensure_member(self, channel: str) -> str | None:
         return None
 
+    def shared_problem(self, channel: str) -> str | None:
+        return None  # the demo workspace has no Slack Connect channels
+
 
 def console(settings: Settings, *, user_id: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.views.messages import confirmation
 from bot.views.text import escape, plural, plural_noun, user
 from commands.add import near_names, validate_name
-from commands.context import Context, Reply
+from commands.context import SHARED, Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
@@ -97,6 +97,13 @@ class Archive:
             f"Archived *{escape(partner.name)}*: hidden from lists, App Home and scheduled posts, kept in exports."))
 
 
+def shared_refusal(channel: str, problem: str) -> str:
+    if problem == SHARED:
+        return f"<#{channel}> is shared with another organisation, so partnerbot won't link partner data to it. Pick an internal channel."
+    return (f"Slack couldn't confirm that <#{channel}> is internal (`{problem}`), so it wasn't linked. "
+            "If it is private, invite me with `/invite @partnerbot` there; otherwise try again in a minute.")
+
+
 class Channel:
     USAGE = "channel <partner> <#channel>"
     DESCRIPTION = "link the partner's Slack channel: `status` typed there shows this partner"
@@ -106,6 +113,9 @@ class Channel:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Channel.USAGE)
         channel = channel_ref(_one_more(cmd, index, Channel.USAGE, "channel"))
         require_owner_or_admin(partner, ctx, "link its channel")
+        # A Slack Connect channel would show the internal card to another organisation.
+        if problem := ctx.slack.shared_problem(channel):
+            raise UserError(shared_refusal(channel, problem), usage=Channel.USAGE)
         _remember(ctx, partner, f"linked {partner.name} to a channel")
         partner.slack_channel_id = channel
         ctx.session.flush()

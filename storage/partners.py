@@ -28,7 +28,7 @@ def by_keys(*, session: Session, keys: list[str]) -> list[Partner]:
     return list(session.scalars(select(Partner).where(Partner.name_key.in_(keys))))
 
 
-def by_prefix(*, session: Session, prefix: str, limit: int = 6) -> list[Partner]:
+def by_prefix(*, session: Session, prefix: str, limit: int = 6, include_archived: bool = True) -> list[Partner]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = (
         select(Partner)
@@ -36,6 +36,8 @@ def by_prefix(*, session: Session, prefix: str, limit: int = 6) -> list[Partner]
         .order_by(Partner.name_key)
         .limit(limit)
     )
+    if not include_archived:
+        query = query.where(Partner.archived_at.is_(None))
     return list(session.scalars(query))
 
 
