@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from bot.settings import Settings
+from core.settings import Settings
 from bot.slack import JobSlack
 
 log = logging.getLogger(__name__)

@@ -16,14 +16,14 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.access import ACK_BUDGET, Gate
 from bot.dispatch import run, run_command
 from bot.events import skip_seen_events
-from bot.settings import Settings
+from core.settings import Settings
 from bot.slack import JobSlack
 from bot.verify import Verification, may_respond
-from bot.views.ids import Action, Shortcut, View
-from bot.views.messages import error_blocks, notice_home, notice_modal
-from bot.views.partners import log_modal, partner_card, partner_modal
-from bot.views.text import section
-from bot.views.requests import ask_modal, note_modal, partner_options, resolve_modal
+from views.ids import Action, Shortcut, View
+from views.messages import error_blocks, notice_home, notice_modal
+from views.partners import log_modal, partner_card, partner_modal
+from views.text import section
+from views.requests import ask_modal, note_modal, partner_options, resolve_modal
 from commands import Caller, Reply, UserError, ask, deal, error_reply, request_actions, status
 from commands import log as log_command
 from commands.context import Context

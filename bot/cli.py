@@ -11,8 +11,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.redact import setup_logging
-from bot.settings import Settings, SettingsError, get_settings
+from core.redact import setup_logging
+from core.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("partnerbot")
 DEMO_DATABASE = "sqlite:///partnerbot-demo.db"
@@ -147,7 +147,7 @@ def _job_slack(settings: Settings):
 
 
 def _start_scheduler(settings: Settings):
-    from bot import outbound
+    from core import outbound
     from bot import scheduler as scheduling
 
     outbound.validate(settings)
@@ -210,7 +210,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings, "slack_bot_token")
-    from bot import outbound
+    from core import outbound
     from bot import scheduler as scheduling
 
     outbound.validate(settings)
@@ -270,7 +270,7 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from bot import outbound
+    from core import outbound
     from jobs import crm_sync
 
     if not settings.crm:
@@ -325,7 +325,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from bot.progress import progress_bar
-    from bot.views.text import plural
+    from views.text import plural
     from storage import demo
     from storage.db import unit_of_work
 
@@ -346,7 +346,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.transfer import ImportError_, import_partners
-    from bot.views.text import plural
+    from views.text import plural
 
     _prepare(settings)
     try:
@@ -372,7 +372,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from bot.transfer import export
-    from bot.views.text import plural
+    from views.text import plural
 
     if args.file is not None:
         _writable(Path(args.file))

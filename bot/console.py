@@ -10,52 +10,19 @@ import sys
 from typing import Any, TextIO
 
 from bot.dispatch import run_command
-from bot.settings import Settings
+from views.terminal import plain, render
+from core.settings import Settings
 from commands import Caller
-from commands.context import Posted
+from core.messenger import Posted
 
 DEMO_USER = "U0DEMO1"
 PROMPT = "/partner "
-_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
 _BANNER = """\
 partnerbot console — type what you would after /partner (try: help, status, list).
 You are {user}. Ctrl-D or `exit` quits.
 """
 
 
-def plain(mrkdwn: str) -> str:
-    """mrkdwn as a terminal shows it: mentions readable, entities unescaped."""
-
-    def mention(match: re.Match[str]) -> str:
-        sigil, ident, label = match.groups()
-        if sigil == "!":
-            return "@" + (label or ident)
-        return sigil + (label or ident)
-
-    text = _MENTION.sub(mention, mrkdwn)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def render(blocks: list[dict[str, Any]], fallback: str = "") -> str:
-    out: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            title = block["text"]["text"]
-            out += [title, "=" * min(len(title), 60)]
-        elif kind == "section":
-            if "text" in block:
-                out.append(plain(block["text"]["text"]))
-            for field in block.get("fields", []):
-                label, _, value = plain(field["text"]).partition("\n")
-                out.append(f"{label.strip('*')}: {value}")
-        elif kind == "context":
-            out.append("  " + " ".join(plain(e.get("text", "")) for e in block["elements"]))
-        elif kind == "divider":
-            out.append("-" * 40)
-        elif kind == "actions":
-            out.append("  " + "  ".join(f"[{e['text']['text']}]" for e in block["elements"] if "text" in e))
-    return "\n".join(out) if out else plain(fallback)
 
 
 class ConsoleMessenger:

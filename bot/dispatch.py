@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from bot.settings import Settings
+from core.settings import Settings
 from commands import Caller, Context, Reply, UserError, error_reply, handle
-from commands.context import Messenger
+from core.messenger import Messenger
 from jobs import webhook_delivery
 from storage.db import unit_of_work
 

@@ -13,7 +13,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.settings import Settings
+from core.settings import Settings
 from jobs.runner import JobSpec, run_job, specs
 from storage import ledger
 from storage.db import unit_of_work

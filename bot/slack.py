@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.context import SHARED, Posted
+from core.messenger import SHARED, Posted
 
 log = logging.getLogger(__name__)
 # Channel errors a person can fix by inviting the bot or picking another channel.

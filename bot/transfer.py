@@ -11,10 +11,10 @@ from typing import Any, TextIO
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from bot.console import plain
+from views.terminal import plain
 from bot.progress import progress_bar
-from bot.settings import SLACK_USER_ID
-from bot.views.text import plural
+from core.settings import SLACK_USER_ID
+from views.text import plural
 from commands import SUBCOMMANDS
 from commands.add import validate_name
 from commands.errors import UserError

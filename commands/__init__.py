@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.messages import error_blocks
+from views.messages import error_blocks
 from commands import add, ask, deal, help_, history, jobs_, link, list_, log, onboard, qbr, requests_, route, stage, status, undo
 from commands.kpi import Kpi, Target
 from commands.manage import Archive, Channel, Owner, Reassign, Rename

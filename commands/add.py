@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.views.ids import Action
-from bot.views.messages import confirmation
-from bot.views.text import button, escape, plural, section, user
+from views.ids import Action
+from views.messages import confirmation
+from views.text import button, escape, plural, section, user
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, choice, shown, slack_to_text, split_options, user_ref, without_option

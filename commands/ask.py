@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.views.ids import Action
-from bot.views.messages import confirmation, error_blocks
-from bot.views.requests import request_message
-from bot.views.text import button, escape
-from commands.context import SHARED, Context, Reply
+from views.ids import Action
+from views.messages import confirmation, error_blocks
+from views.requests import request_message
+from views.text import button, escape
+from commands.context import Context, Reply
+from core.messenger import SHARED
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner

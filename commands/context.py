@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
-from bot.views.text import escape
+from core.messenger import Messenger
+from core.settings import Settings
+from views.text import escape
 
 
 @dataclass(frozen=True)
@@ -18,40 +19,6 @@ class Caller:
     user_id: str
     channel_id: str | None = None
     team_id: str | None = None
-
-
-# The error code a Messenger gives when Slack says (or cannot rule out) that a
-# channel is shared with another organisation: nothing of the record goes there.
-SHARED = "channel_is_shared"
-
-
-@dataclass(frozen=True)
-class Posted:
-    """The outcome of one Slack call: ok with channel/ts, or Slack's error code."""
-
-    ok: bool
-    channel: str | None = None
-    ts: str | None = None
-    error: str | None = None
-
-
-class Messenger(Protocol):
-    """What commands may ask of Slack. Implemented over the Web API (bot.slack)
-    and by the offline console; commands never import a Slack SDK."""
-
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted: ...
-
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted: ...
-
-    def permalink(self, channel: str, ts: str) -> str | None: ...
-
-    def ensure_member(self, channel: str) -> str | None:
-        """Join a public channel if needed; return an error code when the bot cannot post there."""
-        ...
-
-    def shared_problem(self, channel: str) -> str | None:
-        """None when Slack says the channel is not shared with another organisation; else why not."""
-        ...
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.views.deals import conflict_message, decision_dm, holder_names
-from bot.views.messages import confirmation
-from bot.views.text import money
-from bot.views.text import a, escape
+from views.deals import conflict_message, decision_dm, holder_names
+from views.messages import confirmation
+from views.text import money
+from views.text import a, escape
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, amount, amount_words, choice, split_options

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views.messages import help_blocks
+from views.messages import help_blocks
 from commands.context import Context, Reply
 from commands.parser import Command
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.views.text import plural
-from bot.views.history import PAGE_SIZE, history_list
+from views.text import plural
+from views.history import PAGE_SIZE, history_list
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, page_number, split_options, without_page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views.text import ago, lines_section
+from views.text import ago, lines_section
 from commands.context import Context, Reply
 from commands.parser import Command
 from commands.permissions import require_admin

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.views.messages import confirmation
-from bot.views.text import metric_value
-from bot.views.text import escape
+from views.messages import confirmation
+from views.text import metric_value
+from views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, amount, choice, period, shown, split_options

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views.partners import partner_list
+from views.partners import partner_list
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, choice, page_number, shown, split_options, user_ref, without_page

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from datetime import date
 
-from bot.views.messages import confirmation
-from bot.views.text import a, article, cut, escape
-from bot.views.partners import health_badge
+from views.messages import confirmation
+from views.text import a, article, cut, escape
+from views.partners import health_badge
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, ParseError, shown, slack_to_text, take_date

@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot.views.messages import confirmation
-from bot.views.text import escape, plural, plural_noun, user
+from views.messages import confirmation
+from views.text import escape, plural, plural_noun, user
 from commands.add import near_names, validate_name
-from commands.context import SHARED, Context, Reply
+from commands.context import Context, Reply
+from core.messenger import SHARED
 from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin

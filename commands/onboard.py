@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.views.messages import confirmation
-from bot.views.partners import onboarding_line
-from bot.views.text import a, escape, section
+from views.messages import confirmation
+from views.partners import onboarding_line
+from views.text import a, escape, section
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, shown

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from bot.views.text import a, cut, escape, money
+from views.text import a, cut, escape, money
 from commands.errors import UserError
 from storage.names import clean
 

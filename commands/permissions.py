@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views.text import escape, user
+from views.text import escape, user
 from commands.context import Context
 from commands.errors import NotAllowed
 from storage.models import Partner

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.views.messages import confirmation
-from bot.views.text import cut, escape, plural
+from views.messages import confirmation
+from views.text import cut, escape, plural
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, take_date

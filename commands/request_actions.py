@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.views.messages import confirmation
-from bot.views.requests import request_message, requester_dm
-from bot.views.text import escape, user
+from views.messages import confirmation
+from views.requests import request_message, requester_dm
+from views.text import escape, user
 from commands import ask
 from commands.context import Context, Reply
 from commands.errors import UserError

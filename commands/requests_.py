@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views.requests import request_list
+from views.requests import request_list
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, ParseError, page_number, shown, split_options, without_page

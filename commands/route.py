@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.views.messages import confirmation
-from bot.views.requests import route_table
-from commands.context import SHARED, Context, Reply
+from views.messages import confirmation
+from views.requests import route_table
+from commands.context import Context, Reply
+from core.messenger import SHARED
 from commands.errors import UserError
 from commands.parser import Command, channel_ref
 from commands.permissions import require_admin

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.views.messages import confirmation
-from bot.views.text import escape
+from views.messages import confirmation
+from views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, choice

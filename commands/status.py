@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.views.text import plural
-from bot.settings import Settings
-from bot.views.partners import CardData, partner_card, portfolio
+from views.text import plural
+from core.settings import Settings
+from views.partners import CardData, partner_card, portfolio
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
@@ -81,7 +81,7 @@ def portfolio_reply(ctx: Context) -> Reply:
 
 def home(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict:
     """App Home for a user: portfolio with health, next QBRs, stalled onboarding."""
-    from bot.views.partners import home_view
+    from views.partners import home_view
 
     today = local_today(now, settings.zone)
     return home_view(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.settings import RESERVED_TEAM_NAMES, TEAM_NAME
+from core.settings import RESERVED_TEAM_NAMES, TEAM_NAME
 from commands.context import Context
 from commands.errors import UserError
 from commands.parser import ParseError, Token, shown

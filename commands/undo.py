@@ -4,8 +4,8 @@ It never skips over a newer change: when the last one cannot be undone, nothing 
 
 from __future__ import annotations
 
-from bot.views.messages import confirmation
-from bot.views.text import ago, escape, user
+from views.messages import confirmation
+from views.text import ago, escape, user
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command

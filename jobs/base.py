@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

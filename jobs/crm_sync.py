@@ -24,9 +24,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from sqlalchemy import delete, select
 
-from bot import outbound
-from bot.views.text import plural
-from bot.settings import Settings
+from core import outbound
+from views.text import plural
+from core.settings import Settings
 from storage import record
 from storage.db import unit_of_work
 from storage.models import KpiValue, Lock, Partner

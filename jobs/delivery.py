@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-from commands.context import Posted
+from core.messenger import Posted
 from jobs.base import JobResult, Notification
 from storage import ledger, requests
 from storage.db import unit_of_work

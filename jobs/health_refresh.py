@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.settings import Settings
+from core.settings import Settings
 from jobs.base import JobResult
 from storage import health
 from storage.db import unit_of_work

@@ -9,7 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from bot.views.jobs import digest
+from views.jobs import digest
 from jobs.base import JobContext, Notification
 from jobs.chart import attainment_png
 from storage import ledger, partners, record

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.views.jobs import follow_up_dm, overdue_qbrs, qbr_reminder_dm
+from views.jobs import follow_up_dm, overdue_qbrs, qbr_reminder_dm
 from jobs.base import JobContext, Notification
 from storage import record
 from storage.periods import iso_week, local_today

@@ -5,8 +5,8 @@ claimer gets one reminder at twice the SLA. SLA hours count Monday–Friday in
 
 from __future__ import annotations
 
-from bot.views.jobs import claimer_reminder, escalation
-from bot.views.requests import request_message
+from views.jobs import claimer_reminder, escalation
+from views.requests import request_message
 from jobs.base import JobContext, Notification
 from storage import ledger, requests
 from storage.models import RequestStatus

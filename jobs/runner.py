@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from bot.views.text import plural
-from bot.settings import Settings
+from views.text import plural
+from core.settings import Settings
 from jobs import crm_sync, health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
 from jobs.base import JobContext, JobResult, Notification
 from jobs.delivery import Sender, deliver, retry as retry_failed
@@ -110,7 +110,7 @@ def run_job(name: str, *, settings: Settings, slack, now: datetime | None = None
 
 def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_tz: Callable[[str], Any] | None = None) -> int:
     """Print what the job would send; touches neither Slack nor the ledger."""
-    from bot.console import render
+    from views.terminal import render
 
     job = spec(settings, name)
     if job.name == crm_sync.JOB_ID:

@@ -4,7 +4,7 @@ to the digest channel (once a week)."""
 
 from __future__ import annotations
 
-from bot.views.jobs import stalled_channel, stalled_dm
+from views.jobs import stalled_channel, stalled_dm
 from jobs.base import JobContext, Notification
 from storage import record
 from storage.periods import iso_week, local_today

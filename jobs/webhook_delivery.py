@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from bot import outbound
-from bot.settings import Settings
+from core import outbound
+from core.settings import Settings
 from jobs.base import JobResult
 from storage import webhooks
 from storage.db import unit_of_work

@@ -70,7 +70,7 @@ def configure(url: str) -> Engine:
 
 def engine() -> Engine:
     if _engine is None:
-        from bot.settings import get_settings
+        from core.settings import get_settings
 
         configure(get_settings().database_url)
     assert _engine is not None

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from bot.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from storage import db as storage_db
 
 POSTGRES_ENV = "PARTNERBOT_TEST_POSTGRES_URL"

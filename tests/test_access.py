@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.access import GUEST, NOT_LISTED, OUTSIDER, UNKNOWN
 from bot.app import web_client
 from bot.slack import JobSlack
-from bot.views.ids import Action, Shortcut, View
+from views.ids import Action, Shortcut, View
 from jobs.runner import run_job
 from storage import ledger, partners, requests
 from storage.db import unit_of_work

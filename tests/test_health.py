@@ -19,7 +19,7 @@ from sqlalchemy import delete, event, func, select, update
 from bot.app import web_client
 from bot.slack import JobSlack
 from bot.transfer import export
-from bot.views.partners import partner_card, partner_list, portfolio
+from views.partners import partner_card, partner_list, portfolio
 from commands import status
 from jobs import kpi_digest
 from jobs.base import JobContext

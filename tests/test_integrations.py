@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import outbound
-from bot.settings import SettingsError
+from core import outbound
+from core.settings import SettingsError
 from jobs import crm_sync, webhook_delivery
 from storage import partners, record, webhooks
 from storage.db import unit_of_work

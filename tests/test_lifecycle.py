@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import web_client
 from bot.dispatch import run_command
 from bot.slack import JobSlack
-from bot.views.ids import Action
-from commands.context import Caller, Posted
+from views.ids import Action
+from commands.context import Caller
+from core.messenger import Posted
 from jobs.runner import run_job
 from storage import partners
 from storage.db import unit_of_work

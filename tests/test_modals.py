@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from bot.views.ids import Action, Shortcut, View
+from views.ids import Action, Shortcut, View
 from storage.db import unit_of_work
 from storage.models import HelpRequest, Interaction
 from tests.conftest import texts

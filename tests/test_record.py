@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.views.ids import Action
+from views.ids import Action
 from storage.db import unit_of_work
 from storage.health import Signals, assess
 from storage.models import DealRegistration, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr

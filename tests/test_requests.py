@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from bot.views.ids import Action
+from views.ids import Action
 from storage.db import unit_of_work
 from storage.models import HelpRequest, Interaction, Route
 from tests.conftest import texts

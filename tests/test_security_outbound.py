@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import outbound
-from bot.settings import SettingsError
+from core import outbound
+from core.settings import SettingsError
 from jobs import webhook_delivery
 from storage import partners, webhooks
 from storage.db import unit_of_work
@@ -266,7 +266,7 @@ def scrubbed_logger(fmt="%(levelname)s %(name)s: %(message)s"):
     import io
     import logging
 
-    from bot.redact import Redactor, RedactSecrets, known_secrets
+    from core.redact import Redactor, RedactSecrets, known_secrets
 
     settings = make_settings(PARTNERBOT_CRM="json", PARTNERBOT_CRM_URL="https://crm.example.com/deals",
                              PARTNERBOT_CRM_TOKEN="crm-token-42x", SLACK_APP_TOKEN="xapp-1-A0-99-abc",

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bot.settings import SettingsError
+from core.settings import SettingsError
 from tests.conftest import make_settings
 
 

@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select, text
 
 from bot.dispatch import run_command
-from bot.views import deals as deal_views, jobs as job_views, messages, partners as partner_views, requests as request_views
-from bot.views.text import MAX_BLOCKS
+from views import deals as deal_views, jobs as job_views, messages, partners as partner_views, requests as request_views
+from views.text import MAX_BLOCKS
 from commands import Caller
 from storage import db as storage_db
 from storage.db import unit_of_work
@@ -36,12 +36,12 @@ class Quiet:
     """A messenger that accepts everything (for tests that only look at replies)."""
 
     def post(self, channel, text, blocks, *, thread_ts=None):
-        from commands.context import Posted
+        from core.messenger import Posted
 
         return Posted(True, channel=channel, ts="1.0")
 
     def update(self, channel, ts, text, blocks):
-        from commands.context import Posted
+        from core.messenger import Posted
 
         return Posted(True, channel=channel, ts=ts)
 
@@ -250,7 +250,7 @@ def test_redelivered_event_has_one_effect(slack_app):
 
 
 def test_same_block_action_twice_claims_once(slack_app):
-    from bot.views.ids import Action
+    from views.ids import Action
     from storage.models import HelpRequest
 
     slack_app.command("add Acme type:channel")
@@ -267,7 +267,7 @@ def test_same_block_action_twice_claims_once(slack_app):
 
 
 def test_expired_trigger_tells_the_user_to_click_again(slack_app):
-    from bot.views.ids import Action
+    from views.ids import Action
 
     slack_app.fake.fail_next("views.open", "expired_trigger_id")
     _, url = slack_app.action(Action.REQUEST_NOTE, "1")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from sqlalchemy import func, select
 
 from bot.dispatch import run_command
-from bot.views.text import a, money, plural
+from views.text import a, money, plural
 from commands import SUBCOMMANDS, Caller
 from commands.errors import UserError
 from commands.parser import MAX_AMOUNT, amount, date_forms, take_date, tokenize
@@ -392,12 +392,12 @@ class Quiet:
     """A messenger that accepts everything (these tests look only at replies)."""
 
     def post(self, channel, text, blocks, *, thread_ts=None):
-        from commands.context import Posted
+        from core.messenger import Posted
 
         return Posted(True, channel=channel, ts="1.0")
 
     def update(self, channel, ts, text, blocks):
-        from commands.context import Posted
+        from core.messenger import Posted
 
         return Posted(True, channel=channel, ts=ts)
 

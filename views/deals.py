@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.ids import Action
-from bot.views.text import money
-from bot.views.text import button, context, escape, section, user
+from views.ids import Action
+from views.text import money
+from views.text import button, context, escape, section, user
 from storage.models import DealRegistration, DealStatus, Partner
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.views.ids import Action, View
-from bot.views.text import next_page, paginate, partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, section, user
+from views.ids import Action, View
+from views.text import next_page, paginate, partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, section, user
 from storage.models import HelpRequest, Partner, RequestStatus
 
 STATUS_EMOJI = {"open": ":large_orange_circle:", "claimed": ":large_blue_circle:", "resolved": ":white_check_mark:"}

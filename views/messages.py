@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.text import context, escape, lines_section, section
+from views.text import context, escape, lines_section, section
 
 
 def error_blocks(message: str, *, usage: str | None = None, suggestions: list[str] | None = None) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import inflect
 from babel.numbers import format_compact_currency, format_currency
 
-from bot.views.ids import Action
+from views.ids import Action
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

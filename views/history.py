@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.text import MAX_BLOCKS, ago, context, escape, lines_section, next_page, plural, section, user
+from views.text import MAX_BLOCKS, ago, context, escape, lines_section, next_page, plural, section, user
 from storage.models import Change
 
 PAGE_SIZE = 20

@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 import httpcore
 import httpx
 
-from bot.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.views.ids import Action, View
-from bot.views.text import (
+from views.ids import Action, View
+from views.text import (
     next_page,
     paginate,
     partner_picker,

@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.views.text import metric_value, plural, verb
-from bot.views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
+from views.text import metric_value, plural, verb
+from views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
 from storage.health import stored
 from storage.models import HelpRequest, Partner, Qbr
 
