@@ -177,7 +177,7 @@ def rss_mb(pid: int) -> tuple[float, float]:
 def job_figures(db_url: str) -> list[tuple[str, float, int]]:
     from sqlalchemy import event
 
-    from bot.settings import load_settings
+    from core.settings import load_settings
     from jobs.runner import dry_run, specs
     from storage import db
 
