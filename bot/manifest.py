@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
 
-MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+# Package data, so an installed partnerbot has it too: bot/manifest.yml is a
+# symlink to the top-level manifest.yml (the file people paste into Slack),
+# which the wheel carries as a regular file.
+MANIFEST = resources.files("bot") / "manifest.yml"
 EVENTS_PATH = "/slack/events"
 
 

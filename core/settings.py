@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
 RESERVED_TEAM_NAMES = frozenset({"mine", "open", "unclaimed", "all"})

@@ -1,10 +1,14 @@
 """Alembic environment: the engine comes from storage.db (and so from settings)."""
 
+from logging.config import fileConfig
+
 from alembic import context
 
 from storage.models import Base
 
 config = context.config
+if config.config_file_name is not None:  # the alembic CLI (alembic.ini): show what autogenerate detects
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 engine = config.attributes.get("engine")
 if engine is None:
     from storage.db import engine as default_engine
