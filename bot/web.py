@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import socket
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -66,7 +69,8 @@ def _events(app: App, door: verify.Verification | None, environ: dict[str, Any])
     timestamp, signature = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
     if reason := verify.header_rejection(timestamp, signature):
         return _refuse(401, reason)
-    # Without a Content-Length (chunked, under gunicorn) the stream ends with the body: read one byte past the limit.
+    # Without a Content-Length (chunked) the stream ends with the body: read one byte past the limit
+    # (waitress stops at the limit itself; this keeps the app bounded under any WSGI server).
     raw = environ["wsgi.input"].read(verify.MAX_BODY + 1 if length is None else length)
     if len(raw) > verify.MAX_BODY:
         return _refuse(413, "body over 1 MiB")
@@ -130,12 +134,14 @@ def _waitress_channel():
 class Server:
     """A waitress server (threaded, production-grade): `run()` serves until `close()`."""
 
-    def __init__(self, app: App, *, host: str, port: int):
+    def __init__(self, app: App, *, host: str = "", port: int = 0, sock: socket.socket | None = None):
         from waitress.server import create_server
 
+        # A worker of `serve --workers` serves the listening socket it inherited (sock).
+        where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
         # waitress refuses a Content-Length over the limit before reading the body,
         # and stops reading a chunked body at the limit (it answers 413 for >= the setting).
-        self._server = create_server(wsgi_app(app), host=host, port=port, threads=SERVER_THREADS, ident="partnerbot",
+        self._server = create_server(wsgi_app(app), **where, threads=SERVER_THREADS, ident="partnerbot",
                                      max_request_body_size=verify.MAX_BODY + 1)
         self._server.channel_class = _waitress_channel()
         self._closing = False
@@ -163,24 +169,52 @@ def make_server(app: App, *, host: str, port: int) -> Server:
 
 
 def serve_workers(settings, *, host: str, port: int, workers: int) -> None:
-    """Several worker processes (gunicorn, threaded workers) for machines with
-    more cores; each worker builds its own Bolt app and database pool.
-    gunicorn streams bodies to the app, which reads at most 1 MiB of any (_events)."""
-    from gunicorn.app.base import BaseApplication
-
+    """Several waitress processes for machines with more cores: this process binds
+    the port and forks the workers, which share the listening socket (the kernel
+    hands each connection to one of them); each builds its own Bolt app and
+    database pool. SIGTERM or Ctrl-C here stops them all. Unix only (fork)."""
     from bot.app import build_app
     from storage import db
 
-    class Application(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", SERVER_THREADS // 2)
-            self.cfg.set("post_fork", lambda server, worker: db.engine().dispose(close=False))
-            self.cfg.set("accesslog", None)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until SIGTERM, never return into the parent's code
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+                db.engine().dispose(close=False)  # pooled connections from before the fork are the parent's
+                server = Server(build_app(settings), sock=listener)
+                signal.signal(signal.SIGTERM, lambda signum, frame: server.close())
+                server.run()
+                code = 0
+            except BaseException:
+                log.exception("web worker %s failed", os.getpid())
+            finally:
+                os._exit(code)
+        children.append(pid)
+    listener.close()
+    log.info("partnerbot serving on http://%s:%s/slack/events (%d workers)", host, port, workers)
 
-        def load(self):
-            return wsgi_app(build_app(settings))
+    def stop(signum=None, frame=None) -> None:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
-    Application().run()
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for child in children:
+            while True:
+                try:
+                    os.waitpid(child, 0)
+                    break
+                except InterruptedError:
+                    continue
+    except KeyboardInterrupt:
+        stop()
+        for child in children:
+            os.waitpid(child, 0)
