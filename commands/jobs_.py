@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import jobnames
 from views.text import ago, lines_section
 from commands.context import Context, Reply
 from commands.parser import Command
@@ -10,14 +11,13 @@ from storage import ledger, webhooks
 
 USAGE = "jobs"
 DESCRIPTION = "admins: the last run of each scheduled job"
-JOB_NAMES = ("qbr-reminders", "stalled-onboarding", "request-escalations", "kpi-digest", "retry", "health-refresh")
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
     require_admin(ctx, "see the scheduled jobs")
     runs = ledger.last_runs(session=ctx.session)
-    names = list(JOB_NAMES) + [n for n in ("crm-sync", "webhook-delivery") if n in runs or
-                               (n == "crm-sync" and ctx.settings.crm) or (n == "webhook-delivery" and ctx.settings.webhooks)]
+    names = jobnames.scheduled(ctx.settings)
+    names += [n for n in jobnames.OPTIONAL if n in runs and n not in names]  # ran before it was switched off
     lines = ["*Scheduled jobs: last runs*"]
     for name in names:
         r = runs.get(name)

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from views.text import plural
+from core import jobnames
 from core.settings import Settings
 from jobs import crm_sync, health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
 from jobs.base import JobContext, JobResult, Notification
@@ -48,9 +49,10 @@ def _crm(*, settings: Settings, slack, now: datetime, result: JobResult) -> None
 
 
 def specs(settings: Settings) -> list[JobSpec]:
+    """The scheduled jobs, named and ordered by core/jobnames.py (which `/partner jobs` reads too)."""
     day, clock = settings.digest_schedule.split()
     hour, minute = (int(x) for x in clock.split(":"))
-    return [
+    every = [
         JobSpec(qbr_reminders.JOB_ID, qbr_reminders.collect, {"minute": 0}, "hourly at :00", 3300),
         JobSpec(stalled_onboarding.JOB_ID, stalled_onboarding.collect, {"minute": 0}, "hourly at :00", 3300),
         JobSpec(request_escalations.JOB_ID, request_escalations.collect, {"minute": 5}, "hourly at :05", 3300),
@@ -58,9 +60,12 @@ def specs(settings: Settings) -> list[JobSpec]:
                 f"weekly, {settings.digest_schedule}", 86_400),
         JobSpec(retry.JOB_ID, None, {"minute": "*/15"}, "every 15 minutes", 600, action=_retry),
         JobSpec(health_refresh.JOB_ID, None, {"minute": 50}, "hourly at :50", 3000, action=health_refresh.run),
-    ] + ([JobSpec(webhook_delivery.JOB_ID, None, {"minute": "*"}, "every minute", 50, action=_webhooks)] if settings.webhooks else []) + (
-        [JobSpec(crm_sync.JOB_ID, None, {"hour": 6, "minute": 0}, "daily at 06:00", 6 * 3600, action=_crm)] if settings.crm else []
-    )
+        JobSpec(webhook_delivery.JOB_ID, None, {"minute": "*"}, "every minute", 50, action=_webhooks),
+        JobSpec(crm_sync.JOB_ID, None, {"hour": 6, "minute": 0}, "daily at 06:00", 6 * 3600, action=_crm),
+    ]
+    by_name = {job.name: job for job in every}
+    assert set(by_name) == {*jobnames.ALWAYS, *jobnames.OPTIONAL}, "core/jobnames.py names every job once"
+    return [by_name[name] for name in jobnames.scheduled(settings)]
 
 
 def spec(settings: Settings, name: str) -> JobSpec:

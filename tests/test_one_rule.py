@@ -1,0 +1,32 @@
+"""Rules kept once: what two surfaces show comes from one place, so they agree."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import make_settings, serve, texts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_partner_jobs_lists_the_jobs_the_cli_lists_in_its_order(fake_slack, database_url, tmp_path):
+    """`/partner jobs` and `partnerbot jobs list` name the same jobs in the same order,
+    the optional ones (CRM sync, webhooks) included when configured."""
+    hooks = json.dumps([{"url": "https://hooks.example.com/x", "events": ["*"], "secret": "s" * 32}])
+    crm = {"PARTNERBOT_CRM": "json", "PARTNERBOT_CRM_URL": "https://crm.example.com/deals", "PARTNERBOT_CRM_TOKEN": "tok"}
+    settings = make_settings(DATABASE_URL=database_url, PARTNERBOT_WEBHOOKS=hooks, **crm)
+    with serve(settings, fake_slack) as app:
+        shown = re.findall(r"`([a-z-]+)` · never run", texts(app.command("jobs", user="UADMIN1")["blocks"]))
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/j.db",
+           "PARTNERBOT_WEBHOOKS": hooks, **crm}
+    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    cli_names = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
+    assert "crm-sync" in cli_names and "webhook-delivery" in cli_names
+    assert shown == cli_names
