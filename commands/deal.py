@@ -13,7 +13,7 @@ from commands.errors import UserError
 from commands.parser import Command, amount, amount_words, choice, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import audit, record, webhooks
+from storage import audit, deals, webhooks
 from storage.models import DealRegistration, DealStatus, Partner, PartnerType
 from storage.names import clean, match_key
 from storage.periods import month_bounds, month_of
@@ -39,8 +39,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is {a(partner.type + ' partner')}.")
     attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
     key = match_key(customer)
-    record.lock_customer(session=ctx.session, customer_key=key)
-    holding = record.holding_registrations(session=ctx.session, customer_key=key, since=ctx.now - record.CONFLICT_WINDOW)
+    deals.lock_customer(session=ctx.session, customer_key=key)
+    holding = deals.holding_registrations(session=ctx.session, customer_key=key, since=ctx.now - deals.CONFLICT_WINDOW)
     currency = ctx.settings.currency
     own = next((d for d in holding if d.partner_id == partner.id), None)
     if own is not None:
@@ -48,7 +48,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     # The earliest registration still holding the customer names the conflict; every holder is listed.
     first = holding[0] if holding else None
     others = list({d.partner_id: d.partner for d in holding}.values())
-    deal = record.register_deal(
+    deal = deals.register_deal(
         session=ctx.session, partner_id=partner.id, customer=customer, customer_key=key, amount=value, attribution=attribution,
         conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
     )
@@ -100,13 +100,13 @@ def duplicate_text(existing: DealRegistration, partner: Partner, ctx: Context) -
     status = {DealStatus.CONFLICT: ", awaiting an admin's decision", DealStatus.APPROVED: ", approved"}.get(existing.status, "")
     return (f"*{escape(partner.name)}* already registered *{escape(existing.customer)}*: deal *#{existing.id}* on {day:%a %Y-%m-%d} "
             f"for {money(existing.amount, ctx.settings.currency)}{status}. A customer is registered once per partner in "
-            f"{record.CONFLICT_WINDOW.days} days, so nothing was registered; see it with `/partner status {escape(partner.name)}`.")
+            f"{deals.CONFLICT_WINDOW.days} days, so nothing was registered; see it with `/partner status {escape(partner.name)}`.")
 
 
 def refresh_kpi(session: Session, deal: DealRegistration, ctx: Context) -> None:
     month = month_of(deal.registered_at.astimezone(ctx.settings.zone).date())
     since, until = month_bounds(month, ctx.settings.zone)
-    record.refresh_deal_kpi(session=session, partner_id=deal.partner_id, month=month, since=since, until=until, now=ctx.now)
+    deals.refresh_deal_kpi(session=session, partner_id=deal.partner_id, month=month, since=since, until=until, now=ctx.now)
 
 
 def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
@@ -115,7 +115,7 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
     deal = ctx.session.get(DealRegistration, deal_id)
     if deal is None:
         raise UserError("That deal registration no longer exists. Nothing was changed.")
-    if not record.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now):
+    if not deals.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now):
         ctx.session.refresh(deal)
         raise UserError(f"Deal #{deal_id} was already {deal.status} by <@{deal.decided_by}>.")
     ctx.session.refresh(deal)

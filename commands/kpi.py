@@ -12,7 +12,7 @@ from commands.errors import UserError
 from commands.parser import Command, amount, choice, period, shown, split_options
 from commands.permissions import require_owner_or_admin
 from commands.refs import take_partner
-from storage import audit, record
+from storage import audit, kpis
 from storage.periods import local_today, month_of, quarter_of
 
 KPI_USAGE = "kpi <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-MM] [attribution:influenced]"
@@ -40,7 +40,7 @@ def _parse(cmd: Command, index: int, ctx: Context, usage: str, options: set[str]
     positional, opts = split_options(cmd.tokens[index:], options)
     if len(positional) < 2:
         raise UserError("Give a metric and a value after the partner.", usage=usage)
-    metric = choice(positional[0], list(record.METRICS), "metric")
+    metric = choice(positional[0], list(kpis.METRICS), "metric")
     # The value may be several words: `1.2 million`, `$ 50k`.
     value = metric_amount(metric, " ".join(t.text for t in positional[1:]), usage, ctx.settings.currency)
     return partner, metric, value, opts
@@ -58,7 +58,7 @@ class Kpi:
         attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
         if attribution == "influenced" and metric not in ("revenue", "deals"):
             raise UserError("Only revenue and deals can be partner-influenced.", usage=KPI_USAGE)
-        previous = record.set_kpi(session=ctx.session, partner_id=partner.id, metric=metric, month=month, value=value,
+        previous = kpis.set_kpi(session=ctx.session, partner_id=partner.id, metric=metric, month=month, value=value,
                                   user_id=ctx.caller.user_id, now=ctx.now, attribution=attribution)
         key = {"partner_id": partner.id, "metric": metric, "month": month, "source": "manual", "attribution": attribution}
         audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="kpi.set", summary=f"set {partner.name} {metric} {month}",
@@ -82,7 +82,7 @@ class Target:
         require_owner_or_admin(partner, ctx, "set its targets")
         this_month = month_of(local_today(ctx.now, ctx.settings.zone))
         when = period(opts["period"].text) if "period" in opts else quarter_of(this_month, fiscal_start=ctx.settings.fiscal_year_start)
-        previous = record.set_target(session=ctx.session, partner_id=partner.id, metric=metric, period=when, value=value,
+        previous = kpis.set_target(session=ctx.session, partner_id=partner.id, metric=metric, period=when, value=value,
                                      user_id=ctx.caller.user_id, now=ctx.now)
         audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="target.set", summary=f"set {partner.name} {metric} target {when}",
                      undo={"key": {"partner_id": partner.id, "metric": metric, "period": when}, "previous": previous}, now=ctx.now)

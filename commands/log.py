@@ -12,7 +12,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, ParseError, shown, slack_to_text, take_date
 from commands.refs import take_partner
-from storage import audit, partners
+from storage import audit, interactions, partners
 from storage.health import current as current_health
 from storage.models import InteractionKind
 from storage.periods import local_today
@@ -93,10 +93,6 @@ def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, da
     Slack delivers twice is stored once (keyed by the view's ID)."""
     from datetime import date, datetime, time
 
-    from sqlalchemy import select
-
-    from storage.models import Interaction
-
     partner = partners.get(session=ctx.session, partner_id=int(partner_id)) if partner_id.isdigit() else None
     if partner is None:
         raise UserError("Pick a partner from the list.")
@@ -117,7 +113,7 @@ def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, da
             raise UserError("That date is in the future; log what already happened.")
         if picked != today:
             when = datetime.combine(picked, time(12), ctx.settings.zone)
-    if ctx.session.scalar(select(Interaction.id).where(Interaction.dedupe_key == dedupe_key)):
+    if interactions.logged_with_key(session=ctx.session, dedupe_key=dedupe_key):
         return Reply(text="Already logged.")
     interaction = partners.add_interaction(session=ctx.session, partner=partner, kind=kind, summary=summary,
                                            author_id=ctx.caller.user_id, channel_id=ctx.caller.channel_id, now=when)

@@ -10,7 +10,7 @@ from commands.errors import UserError
 from commands.parser import Command, shown
 from commands.permissions import require_admin
 from commands.refs import take_partner
-from storage import audit, record, webhooks
+from storage import audit, onboarding, webhooks
 from storage.models import Partner, Stage
 
 USAGE = "onboard <partner> [done <step>]"
@@ -18,7 +18,7 @@ DESCRIPTION = "show or advance the onboarding checklist (admins can `undo <step>
 
 
 def pick_step(partner: Partner, text: str) -> tuple[str, str]:
-    steps = record.STEPS[partner.type]
+    steps = onboarding.STEPS[partner.type]
     wanted = text.casefold().strip()
     for key, label in steps:
         if wanted in (key, label.casefold()):
@@ -33,8 +33,8 @@ def pick_step(partner: Partner, text: str) -> tuple[str, str]:
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
     partner, index = take_partner(cmd, index, session=ctx.session, usage=USAGE)
     if index >= len(cmd.tokens):
-        done = record.steps_done(session=ctx.session, partner_id=partner.id)
-        text = onboarding_line(record.STEPS[partner.type], done, ctx.settings.zone)
+        done = onboarding.steps_done(session=ctx.session, partner_id=partner.id)
+        text = onboarding_line(onboarding.STEPS[partner.type], done, ctx.settings.zone)
         hint = f"Mark a step with `/partner onboard {escape(partner.name)} done &lt;step&gt;`."
         return Reply(text=f"{partner.name} onboarding", blocks=[section(f"*{escape(partner.name)}* · {text}"), section(hint)])
     verb = cmd.tokens[index].word
@@ -43,16 +43,16 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     key, label = pick_step(partner, cmd.rest(index + 1))
     if verb == "undo":
         require_admin(ctx, "undo an onboarding step")
-        if not record.unmark_step(session=ctx.session, partner=partner, step=key, now=ctx.now):
+        if not onboarding.unmark_step(session=ctx.session, partner=partner, step=key, now=ctx.now):
             raise UserError(f"*{label}* is not done for {escape(partner.name)}, so there is nothing to undo.")
         return Reply(text=f"Undid {label}.", blocks=confirmation(f"*{label}* is no longer done for *{escape(partner.name)}*."))
     before = {f: getattr(partner, f) for f in ("stage", "stage_changed_at", "onboarding_changed_at")}
-    if not record.mark_step(session=ctx.session, partner=partner, step=key, user_id=ctx.caller.user_id, now=ctx.now):
+    if not onboarding.mark_step(session=ctx.session, partner=partner, step=key, user_id=ctx.caller.user_id, now=ctx.now):
         return Reply(text=f"{label} was already done.", blocks=confirmation(f"*{label}* was already done for *{escape(partner.name)}*."))
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="step.done", summary=f"ticked {label} for {partner.name}",
                  undo={"partner_id": partner.id, "step": key, "fields": before}, now=ctx.now)
-    done = record.steps_done(session=ctx.session, partner_id=partner.id)
-    total = len(record.STEPS[partner.type])
+    done = onboarding.steps_done(session=ctx.session, partner_id=partner.id)
+    total = len(onboarding.STEPS[partner.type])
     detail = f"{len(done)}/{total} steps done."
     if len(done) == total:
         hooks = ctx.settings.webhooks

@@ -14,7 +14,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, take_date
 from commands.refs import take_partner
-from storage import audit, record
+from storage import audit, qbrs
 from storage.models import Partner
 from storage.periods import local_today
 
@@ -42,8 +42,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
 
 
 def show(partner: Partner, today: date, ctx: Context) -> Reply:
-    scheduled = record.scheduled_qbr(session=ctx.session, partner_id=partner.id)
-    last = record.last_qbr(session=ctx.session, partner_id=partner.id)
+    scheduled = qbrs.scheduled_qbr(session=ctx.session, partner_id=partner.id)
+    last = qbrs.last_qbr(session=ctx.session, partner_id=partner.id)
     if scheduled is None or scheduled.scheduled_for is None:
         upcoming = "not scheduled"
     elif scheduled.scheduled_for < today:
@@ -62,7 +62,7 @@ def schedule(cmd: Command, index: int, partner: Partner, today: date, ctx: Conte
     if day < today:
         raise UserError(f"{day.isoformat()} is in the past. To record a QBR that happened, use "
                         f"`/partner qbr {escape(partner.name)} done {day.isoformat()}`.", usage=USAGE)
-    qbr, moved_from = record.schedule_qbr(session=ctx.session, partner_id=partner.id, day=day, user_id=ctx.caller.user_id, now=ctx.now)
+    qbr, moved_from = qbrs.schedule_qbr(session=ctx.session, partner_id=partner.id, day=day, user_id=ctx.caller.user_id, now=ctx.now)
     reminder = f"The owner gets a reminder {plural(ctx.settings.qbr_remind_days, 'day')} before."
     if moved_from is None:
         audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.add", summary=f"scheduled a QBR with {partner.name}",
@@ -88,7 +88,7 @@ def schedule(cmd: Command, index: int, partner: Partner, today: date, ctx: Conte
 def cancel(cmd: Command, index: int, partner: Partner, today: date, ctx: Context) -> Reply:
     if index < len(cmd.tokens):
         raise UserError("`cancel` takes nothing after it: it cancels the partner's upcoming QBR.", usage=USAGE)
-    qbr = record.cancel_qbr(session=ctx.session, partner_id=partner.id, now=ctx.now)
+    qbr = qbrs.cancel_qbr(session=ctx.session, partner_id=partner.id, now=ctx.now)
     if qbr is None or qbr.scheduled_for is None:
         raise UserError(f"*{escape(partner.name)}* has no upcoming QBR to cancel. Schedule one with "
                         f"`/partner qbr {escape(partner.name)} &lt;date&gt;`.", usage=USAGE)
@@ -118,9 +118,9 @@ def done(cmd: Command, index: int, partner: Partner, today: date, ctx: Context) 
     if notes and len(notes) > MAX_NOTES:
         raise UserError(f"Keep QBR notes under {MAX_NOTES:,} characters.", usage=USAGE)
     # What was upcoming before, to say whether this fulfilled it.
-    before = record.scheduled_qbr(session=ctx.session, partner_id=partner.id)
+    before = qbrs.scheduled_qbr(session=ctx.session, partner_id=partner.id)
     planned = before.scheduled_for if before else None
-    qbr, created = record.hold_qbr(session=ctx.session, partner_id=partner.id, today=day, notes=notes,
+    qbr, created = qbrs.hold_qbr(session=ctx.session, partner_id=partner.id, today=day, notes=notes,
                                    user_id=ctx.caller.user_id, now=ctx.now)
     when = "today" if day == today else f"on {shown_day(day, today)}"
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.held", summary=f"recorded a QBR with {partner.name} held {when}",

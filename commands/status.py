@@ -13,7 +13,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from storage import health, partners, record, requests
+from storage import deals, health, kpis, onboarding, partners, qbrs, requests
 from storage.health import Health
 from storage.models import Partner, RequestStatus
 from storage.periods import local_today
@@ -45,22 +45,22 @@ def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str],
 def card_data(session: Session, partner: Partner, *, now: datetime, settings: Settings) -> CardData:
     recent = partners.recent_interactions(session=session, partner_id=partner.id, limit=5)
     quarter, months, _ = quarter_progress(now, settings)
-    attainment = record.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
+    attainment = kpis.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
     today = local_today(now, settings.zone)
-    next_qbr, last_qbr = record.next_and_last_qbr(session=session, partner_id=partner.id, today=today)
+    next_qbr, last_qbr = qbrs.next_and_last_qbr(session=session, partner_id=partner.id, today=today)
     return CardData(
         partner=partner,
         # The stored score, as every other surface shows it (storage/health.py keeps it current).
         health=health.current(session, partner),
         recent=recent,
         interaction_count=partners.interaction_count(session=session, partner_id=partner.id),
-        steps=record.STEPS[partner.type],
-        steps_done=record.steps_done(session=session, partner_id=partner.id),
+        steps=onboarding.STEPS[partner.type],
+        steps_done=onboarding.steps_done(session=session, partner_id=partner.id),
         next_qbr=next_qbr,
         last_qbr=last_qbr,
         quarter=quarter,
         attainment=attainment,
-        deals=record.open_deals(session=session, partner_id=partner.id),
+        deals=deals.open_deals(session=session, partner_id=partner.id),
         requests=requests.listing(
             session=session, status=[RequestStatus.OPEN, RequestStatus.CLAIMED], partner_id=partner.id, limit=6
         ),
@@ -88,6 +88,6 @@ def home(session: Session, *, user_id: str, now: datetime, settings: Settings) -
         portfolio_rows(session, owner_id=user_id, now=now, settings=settings),
         user_id=user_id,
         now=now,
-        upcoming=record.upcoming_qbrs(session=session, start=today, end=today + timedelta(days=30), owner_id=user_id),
-        stalled=record.stalled_rows(session=session, now=now, stall_days=settings.stall_days, owner_id=user_id),
+        upcoming=qbrs.upcoming_qbrs(session=session, start=today, end=today + timedelta(days=30), owner_id=user_id),
+        stalled=onboarding.stalled_rows(session=session, now=now, stall_days=settings.stall_days, owner_id=user_id),
     )

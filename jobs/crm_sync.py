@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from core import outbound
 from views.text import plural
 from core.settings import Settings
-from storage import record
+from storage import kpis
 from storage.db import unit_of_work
 from storage.models import KpiValue, Lock, Partner
 from storage.names import match_key
@@ -373,7 +373,7 @@ def _apply(session, deals: list[Deal], report: Report, *, months: list[str], now
             old = existing.get((pid, metric, month, attribution))
             if old != value:
                 report.changes.append(f"{names[pid]} {metric} {month}{' influenced' if attribution == 'influenced' else ''}: {old if old is not None else '—'} → {value}")
-            record.set_kpi(session=session, partner_id=pid, metric=metric, month=month, value=value, user_id=None,
+            kpis.set_kpi(session=session, partner_id=pid, metric=metric, month=month, value=value, user_id=None,
                            now=now, source="crm", attribution=attribution)
             report.values_written += 1
             if overwrite:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from views.jobs import digest
 from jobs.base import JobContext, Notification
 from jobs.chart import attainment_png
-from storage import ledger, partners, record
+from storage import kpis, ledger, onboarding, partners, qbrs
 from storage.periods import iso_week, local_today, month_of, quarter_months, quarter_of
 
 JOB_ID = "kpi-digest"
@@ -31,8 +31,8 @@ def collect(ctx: JobContext) -> list[Notification]:
     last_day = week_end - timedelta(days=1)
     quarter = quarter_of(month_of(last_day), fiscal_start=s.fiscal_year_start)
     months = [m for m in quarter_months(quarter, fiscal_start=s.fiscal_year_start) if m <= month_of(last_day)]
-    totals = record.totals_for_months(session=ctx.session, months=months)
-    targets = record.target_totals(session=ctx.session, quarter=quarter, months=months)
+    totals = kpis.totals_for_months(session=ctx.session, months=months)
+    targets = kpis.target_totals(session=ctx.session, quarter=quarter, months=months)
     week = iso_week(week_start)
     previous_payload = ledger.payload_of(session=ctx.session, job=JOB_ID, subject="digest", period=iso_week(week_start - timedelta(days=7)))
     previous = None
@@ -46,10 +46,10 @@ def collect(ctx: JobContext) -> list[Notification]:
         totals=totals,
         targets=targets,
         previous=previous,
-        top=record.partner_revenue(session=ctx.session, months=months),
+        top=kpis.partner_revenue(session=ctx.session, months=months),
         at_risk=partners.at_risk(session=ctx.session),
-        stalled=len(record.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
-        upcoming=record.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
+        stalled=len(onboarding.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
+        upcoming=qbrs.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
         activity=partners.activity(session=ctx.session, start=start, end=end),
         currency=s.currency,
     )

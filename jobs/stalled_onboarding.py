@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from views.jobs import stalled_channel, stalled_dm
 from jobs.base import JobContext, Notification
-from storage import record
+from storage import onboarding
 from storage.periods import iso_week, local_today
 
 JOB_ID = "stalled-onboarding"
@@ -16,7 +16,7 @@ MORNING_HOUR = 8
 def collect(ctx: JobContext) -> list[Notification]:
     s = ctx.settings
     out: list[Notification] = []
-    rows = record.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)
+    rows = onboarding.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)
     for partner, step, days in rows:
         since = partner.onboarding_changed_at or partner.created_at
         if ctx.now.astimezone(ctx.user_tz(partner.owner_id)).hour >= MORNING_HOUR:

@@ -161,7 +161,7 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
     from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Qbr
     from storage.names import match_key
     from storage.periods import month_of, quarter_of
-    from storage.record import STEPS
+    from storage.onboarding import STEPS
 
     months = _months_back(now, HISTORY_MONTHS)
     quarters = sorted({quarter_of(m) for m in months[:DEAL_MONTHS]}, reverse=True)[:TARGET_QUARTERS]
@@ -229,7 +229,7 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
                          "text": rng.choice(["Review the reseller addendum", "Can we expose the usage API?", "Payout schedule for Q4 MDF"]),
                          "requester_id": owner, "origin_channel_id": None, "status": "open", "channel_id": None, "message_ts": None,
                          "post_error": None, "due_on": None, "created_at": now - timedelta(hours=rng.randint(1, 72))})
-    # The `deals` KPI as registrations write it (storage.record.refresh_deal_kpi): a count per partner and month.
+    # The `deals` KPI as registrations write it (storage.deals.refresh_deal_kpi): a count per partner and month.
     per_month: dict[tuple[int, str], int] = {}
     for deal in deals:
         key = (deal["partner_id"], month_of(deal["registered_at"].date()))

@@ -243,9 +243,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _attainment(*, session: Session, quarter: str, months: list[str], only) -> dict[int, list[tuple[str, float, float]]]:
     """(metric, actual, target) per partner with a target this quarter, by the card's
-    rules (storage.record.quarter_attainment): a quarter target wins over its months'
+    rules (storage.kpis.quarter_attainment): a quarter target wins over its months'
     sum; sourced values of the highest-precedence source; adoption takes the latest month."""
-    from storage.record import effective_values
+    from storage.kpis import effective_values
 
     targets: dict[int, dict[str, Decimal]] = defaultdict(dict)
     monthly: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from core import outbound
 from core.settings import SettingsError
 from jobs import crm_sync, webhook_delivery
-from storage import partners, record, webhooks
+from storage import partners, webhooks
+from storage.kpis import quarter_attainment, set_kpi
 from storage.db import unit_of_work
 from storage.models import KpiValue, WebhookOutbox
 from tests.conftest import make_settings, texts
@@ -86,7 +87,7 @@ def test_hubspot_pages_retries_and_matches_names(database_url, no_sleep):
 def test_rerun_changes_nothing_and_manual_values_win_unless_overwrite(database_url):
     acme = add("Acme")
     with unit_of_work() as s:
-        record.set_kpi(session=s, partner_id=acme, metric="revenue", month="2026-11", value=Decimal(999), user_id="U1", now=NOW)
+        set_kpi(session=s, partner_id=acme, metric="revenue", month="2026-11", value=Decimal(999), user_id="U1", now=NOW)
     with FakeHttp(lambda seen: page([deal(1, "Acme", "1000")]).__class__(body={"total": 1, "results": [deal(1, "Acme", "1000")]})) as hubspot:
         settings = hubspot_settings(hubspot.url, database_url)
         crm_sync.sync(settings=settings, now=NOW)
@@ -94,7 +95,7 @@ def test_rerun_changes_nothing_and_manual_values_win_unless_overwrite(database_u
         report = crm_sync.sync(settings=settings, now=NOW)
         assert kpis() == before and report.changes == []
         with unit_of_work() as s:
-            attained = record.quarter_attainment(session=s, partner_id=acme, months=["2026-10", "2026-11", "2026-12"], quarter="2026-Q4")
+            attained = quarter_attainment(session=s, partner_id=acme, months=["2026-10", "2026-11", "2026-12"], quarter="2026-Q4")
         assert next(a for a in attained if a.metric == "revenue").actual == Decimal(999)  # manual wins
         crm_sync.sync(settings=settings, now=NOW, overwrite=True)
     assert (acme, "revenue", "2026-11", "manual", Decimal(999)) not in kpis()

@@ -13,7 +13,7 @@ from bot.app import web_client
 from bot.slack import JobSlack
 from jobs import delivery
 from jobs.runner import dry_run, run_job
-from storage import ledger, partners, record, requests
+from storage import kpis, ledger, onboarding, partners, qbrs, requests
 from storage.db import unit_of_work
 from storage.models import JobRun, NotificationLedger
 from storage.periods import business_hours
@@ -55,8 +55,8 @@ def ledger_rows():
 def test_qbr_reminder_in_owner_morning_exactly_once(job_settings, slack, fake_slack):
     pid = add_partner("Acme")
     with unit_of_work() as s:
-        record.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 28), user_id="UOWNER1", now=NOW)
-        record.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="UOWNER1", now=NOW)
+        qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 28), user_id="UOWNER1", now=NOW)
+        qbrs.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="UOWNER1", now=NOW)
     fake_slack.add_user("UOWNER1", tz="America/Los_Angeles")  # 02:00 there at NOW
     early = run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW)
     assert early.sent == 0 and fake_slack.calls_to("chat.postMessage") == []
@@ -88,7 +88,7 @@ def test_stalled_onboarding_dm_and_channel_name_the_step(job_settings, slack, fa
         from storage.models import Partner
 
         p = s.get(Partner, pid)
-        record.mark_step(session=s, partner=p, step="agreement", user_id="UOWNER1", now=NOW - timedelta(days=20))
+        onboarding.mark_step(session=s, partner=p, step="agreement", user_id="UOWNER1", now=NOW - timedelta(days=20))
     add_partner("Moving", stage="onboarding", created=NOW - timedelta(days=3))
     fake_slack.add_user("UOWNER1", tz="UTC")
     result = run_job("stalled-onboarding", settings=job_settings, slack=slack, now=NOW)
@@ -147,8 +147,8 @@ def seed_digest_data():
     globex = add_partner("Globex", stage="at-risk")
     with unit_of_work() as s:
         for pid, value in ((acme, "30000"), (globex, "10000")):
-            record.set_kpi(session=s, partner_id=pid, metric="revenue", month="2026-11", value=Decimal(value), user_id="U1", now=NOW)
-        record.set_target(session=s, partner_id=acme, metric="revenue", period="2026-Q4", value=Decimal("80000"), user_id="U1", now=NOW)
+            kpis.set_kpi(session=s, partner_id=pid, metric="revenue", month="2026-11", value=Decimal(value), user_id="U1", now=NOW)
+        kpis.set_target(session=s, partner_id=acme, metric="revenue", period="2026-Q4", value=Decimal("80000"), user_id="U1", now=NOW)
         partners.add_interaction(session=s, partner=s.get(__import__("storage.models", fromlist=["Partner"]).Partner, acme),
                                  kind="call", summary="x", author_id="U1", channel_id=None, now=datetime(2026, 11, 26, tzinfo=UTC))
 
@@ -173,7 +173,7 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     assert fake_slack.calls_to("files.upload") == []
     # Next week: the change since the last digest.
     with unit_of_work() as s:
-        record.set_kpi(session=s, partner_id=1, metric="revenue", month="2026-12", value=Decimal("5000"), user_id="U1", now=NOW)
+        kpis.set_kpi(session=s, partner_id=1, metric="revenue", month="2026-12", value=Decimal("5000"), user_id="U1", now=NOW)
     run_job("kpi-digest", settings=job_settings, slack=slack, now=monday + timedelta(days=7, hours=1))
     assert "+$5K since last digest" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
 
@@ -199,7 +199,7 @@ def test_channel_error_does_not_stop_others_and_retry_sends_later(job_settings, 
     for n in range(3):
         pid = add_partner(f"P{n}", owner=f"UOWNER{n}")
         with unit_of_work() as s:
-            record.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
+            qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
     fake_slack.fail_next("chat.postMessage", "channel_not_found")
     result = run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW)
     assert (result.sent, result.failed) == (2, 1)  # three DMs, one refused
@@ -213,8 +213,8 @@ def test_channel_error_does_not_stop_others_and_retry_sends_later(job_settings, 
 def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack):
     pid = add_partner("Acme")
     with unit_of_work() as s:
-        record.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
-        record.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
+        qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
+        qbrs.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
     fake_slack.rate_limit_next("chat.postMessage", retry_after=1)
     result = run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW)
     assert (result.sent, result.failed) == (1, 0)
@@ -224,8 +224,8 @@ def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack
 def test_server_error_marks_failed_for_retry(job_settings, slack, fake_slack):
     pid = add_partner("Acme")
     with unit_of_work() as s:
-        record.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
-        record.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
+        qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
+        qbrs.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
     fake_slack.server_error_next("chat.postMessage", status=503)
     assert run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW).failed == 1
     assert run_job("retry", settings=job_settings, slack=slack, now=NOW + timedelta(minutes=15)).sent == 1
@@ -246,8 +246,8 @@ def test_concurrent_runs_send_each_notification_once(job_settings, slack, fake_s
     for n in range(8):
         pid = add_partner(f"P{n}", owner=f"UOWNER{n}")
         with unit_of_work() as s:
-            record.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
-            record.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
+            qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
+            qbrs.hold_qbr(session=s, partner_id=pid, today=date(2026, 11, 1), notes=None, user_id="U", now=NOW)
     results = []
     threads = [threading.Thread(target=lambda: results.append(run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW)))
                for _ in range(4)]

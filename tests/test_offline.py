@@ -121,13 +121,13 @@ def test_export_kpis_keeps_sourced_and_influenced_apart(settings):
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from storage import partners, record
+    from storage import kpis, partners
 
     now = datetime.now(timezone.utc)
     with unit_of_work() as s:
         p = partners.create(session=s, name="Acme", type="channel", tier=None, owner_id="U1", stage="active", created_by="U1", now=now)
-        record.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("1200.50"), user_id="U1", now=now)
-        record.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("300"), user_id="U1", now=now, attribution="influenced")
+        kpis.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("1200.50"), user_id="U1", now=now)
+        kpis.set_kpi(session=s, partner_id=p.id, metric="revenue", month="2026-10", value=Decimal("300"), user_id="U1", now=now, attribution="influenced")
     out = io.StringIO()
     assert export("kpis", out) == 2
     assert out.getvalue().splitlines() == [

@@ -20,7 +20,7 @@ from storage import db as storage_db
 from storage.db import unit_of_work
 from storage.health import Health
 from storage.models import DealRegistration, HelpRequest, Interaction, Partner, Qbr
-from storage.record import Attainment
+from storage.kpis import Attainment
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, texts
 
 HOSTILE = [

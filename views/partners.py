@@ -31,7 +31,7 @@ from views.text import (
 )
 from storage.health import Health, stored
 from storage.models import DealRegistration, HelpRequest, Interaction, OnboardingStep, Partner, Qbr
-from storage.record import Attainment
+from storage.kpis import Attainment
 
 STAGE_EMOJI = {
     "prospect": ":seedling:",
