@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from core.settings import Settings
-from commands import Caller, Context, Reply, UserError, error_reply, handle
+from commands import Caller, Context, Reply, UserError, error_reply, handle, is_read_only
 from core.messenger import Messenger
 from jobs import webhook_delivery
 from storage.db import unit_of_work
@@ -40,12 +40,8 @@ def run(
         return error_reply(error)
 
 
-READ_ONLY_COMMANDS = frozenset({"", "help", "status", "list", "requests", "jobs", "history"})
-
-
 def run_command(text: str, *, caller: Caller, settings: Settings, slack: Messenger, now: datetime | None = None) -> Reply:
-    first = text.split(None, 1)[0].casefold() if text.strip() else ""
     reply = run(lambda ctx: handle(text, ctx), caller=caller, settings=settings, slack=slack, now=now,
-                read_only=first in READ_ONLY_COMMANDS)
+                read_only=is_read_only(text))
     assert reply is not None
     return reply

@@ -12,7 +12,7 @@ from commands.context import Caller, Context, Reply
 from commands.errors import UserError
 from commands.parser import ParseError, choice, tokenize
 
-SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRIPTION, run()
+SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRIPTION, run(), and READ_ONLY if it writes nothing
     "help": help_,
     "status": status,
     "add": add,
@@ -38,7 +38,14 @@ SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRI
     "jobs": jobs_,
 }
 
-__all__ = ["Caller", "Context", "Reply", "UserError", "SUBCOMMANDS", "handle", "error_reply"]
+__all__ = ["Caller", "Context", "Reply", "UserError", "SUBCOMMANDS", "handle", "error_reply", "is_read_only"]
+
+
+def is_read_only(text: str) -> bool:
+    """Whether the `/partner` line names a subcommand that only reads (its
+    READ_ONLY attribute); nothing typed is `help`."""
+    first = text.split(None, 1)[0].casefold() if text.strip() else "help"
+    return getattr(SUBCOMMANDS.get(first), "READ_ONLY", False)
 
 
 def handle(text: str, ctx: Context) -> Reply:

@@ -8,6 +8,7 @@ from commands.parser import Command
 
 USAGE = "help"
 DESCRIPTION = "this list"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

@@ -12,6 +12,7 @@ from storage import audit
 
 USAGE = "history <partner> [page:<n>]"
 DESCRIPTION = "who changed what on a partner, and when, newest first"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

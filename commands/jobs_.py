@@ -11,6 +11,7 @@ from storage import ledger, webhooks
 
 USAGE = "jobs"
 DESCRIPTION = "admins: the last run of each scheduled job"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

@@ -11,6 +11,7 @@ from storage.models import PartnerType, Stage
 
 USAGE = "list [type:<type>] [owner:@user] [stage:<stage>] [page:<n>]"
 DESCRIPTION = "partners, filtered"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

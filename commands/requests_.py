@@ -12,6 +12,7 @@ from storage.models import RequestStatus
 
 USAGE = "requests [mine|open|unclaimed|<team>] [page:<n>]"
 DESCRIPTION = "open requests and their age, oldest first"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 ACTIVE = [RequestStatus.OPEN.value, RequestStatus.CLAIMED.value]
 
 

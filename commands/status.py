@@ -20,6 +20,7 @@ from storage.periods import local_today
 
 USAGE = "status [partner]"
 DESCRIPTION = "a partner's card; without a name, your portfolio (worst health first)"
+READ_ONLY = True  # runs in a read-only unit of work: never waits for a writer
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:

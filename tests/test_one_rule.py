@@ -30,3 +30,30 @@ def test_partner_jobs_lists_the_jobs_the_cli_lists_in_its_order(fake_slack, data
     cli_names = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
     assert "crm-sync" in cli_names and "webhook-delivery" in cli_names
     assert shown == cli_names
+
+
+def test_read_only_subcommands_answer_while_a_writer_holds_the_lock(fake_slack, sqlite_template, tmp_path):
+    """The subcommands marked READ_ONLY run in a read-only unit of work: on SQLite
+    they answer while another process holds the write lock (nothing typed is help)."""
+    import shutil
+    import sqlite3
+
+    from commands import SUBCOMMANDS
+    from storage import db
+
+    path = tmp_path / "busy.db"
+    shutil.copy(sqlite_template, path)
+    db.configure(f"sqlite:///{path}")
+    readers = [word for word, module in SUBCOMMANDS.items() if getattr(module, "READ_ONLY", False)]
+    assert set(readers) == {"help", "status", "list", "requests", "jobs", "history"}
+    with serve(make_settings(DATABASE_URL=f"sqlite:///{path}"), fake_slack) as app:
+        app.command("add Acme type:channel", user="UADMIN1")
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            for line in ["", *readers, "status acme", "history acme"]:
+                reply = app.command(line, user="UADMIN1")
+                assert "went wrong" not in reply["text"] and "locked" not in reply["text"], line
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
