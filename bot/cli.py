@@ -271,7 +271,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
     from core import outbound
-    from jobs import crm_sync
+    from jobs.crm import sync as crm_sync
 
     if not settings.crm:
         raise SettingsError("setting PARTNERBOT_CRM: set it to hubspot or json to sync KPIs from a CRM")

@@ -13,7 +13,8 @@ from typing import Any, TextIO
 from views.text import plural
 from core import jobnames
 from core.settings import Settings
-from jobs import crm_sync, health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
+from jobs import health_refresh, kpi_digest, qbr_reminders, request_escalations, retry, stalled_onboarding, webhook_delivery
+from jobs.crm import sync as crm_sync
 from jobs.base import JobContext, JobResult, Notification
 from jobs.delivery import Sender, deliver, retry as retry_failed
 from storage import health, ledger

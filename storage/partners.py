@@ -78,6 +78,11 @@ def create(
     return partner
 
 
+def names_and_crm_ids(*, session: Session) -> list[tuple[int, str, str | None]]:
+    """(id, name, crm_id) of every partner, archived too: what CRM deals are matched against."""
+    return [tuple(row) for row in session.execute(select(Partner.id, Partner.name, Partner.crm_id))]
+
+
 def exists(*, session: Session, name: str) -> Partner | None:
     return session.scalar(select(Partner).where(Partner.name_key == name_key(name)))
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from core import outbound
 from core.settings import SettingsError
-from jobs import crm_sync, webhook_delivery
+from jobs import webhook_delivery
+from jobs.crm import hubspot as crm_hubspot, http as crm_http, sync as crm_sync
 from storage import partners, webhooks
 from storage.kpis import quarter_attainment, set_kpi
 from storage.db import unit_of_work
@@ -27,8 +28,8 @@ SECRET = "whsec-test-0123456789"
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
     slept = []
-    monkeypatch.setattr(crm_sync, "_sleep", lambda s: slept.append(s))
-    monkeypatch.setattr(crm_sync.HUBSPOT_THROTTLE, "interval", 0.0)
+    monkeypatch.setattr(crm_http, "_sleep", lambda s: slept.append(s))
+    monkeypatch.setattr(crm_hubspot.HUBSPOT_THROTTLE, "interval", 0.0)
     return slept
 
 

@@ -198,10 +198,10 @@ def kpi_rows():
 
 @pytest.mark.parametrize("elsewhere", ["http://localhost:{other}/steal", "//localhost:{other}/steal", "http://127.0.0.1:{other}/steal"])
 def test_json_next_on_another_origin_is_refused_and_gets_no_token(database_url, monkeypatch, elsewhere):
-    from jobs import crm_sync
+    from jobs.crm import http as crm_http, sync as crm_sync
     from tests.fake_http import Answer, FakeHttp
 
-    monkeypatch.setattr(crm_sync, "_sleep", lambda s: None)
+    monkeypatch.setattr(crm_http, "_sleep", lambda s: None)
     with FakeHttp() as crm, FakeHttp() as other:
         other_port = other.server.server_address[1]
         crm.queue = [Answer(body={"deals": [{"id": "a", "partner": "Acme", "amount": 5, "closed_at": "2026-11-02"}],
@@ -215,7 +215,7 @@ def test_json_next_on_another_origin_is_refused_and_gets_no_token(database_url, 
 
 
 def test_json_next_on_the_same_origin_is_followed(database_url):
-    from jobs import crm_sync
+    from jobs.crm import sync as crm_sync
     from tests.fake_http import Answer, FakeHttp
 
     with unit_of_work() as s:
@@ -230,7 +230,7 @@ def test_json_next_on_the_same_origin_is_followed(database_url):
 
 
 def test_crm_redirect_is_not_followed_with_the_token(database_url):
-    from jobs import crm_sync
+    from jobs.crm import sync as crm_sync
     from tests.fake_http import Answer, FakeHttp
 
     with FakeHttp() as crm, FakeHttp() as other:
@@ -245,7 +245,7 @@ def test_crm_redirect_is_not_followed_with_the_token(database_url):
 def test_crm_error_body_is_never_echoed(database_url, caplog):
     import logging
 
-    from jobs import crm_sync
+    from jobs.crm import sync as crm_sync
     from tests.fake_http import Answer, FakeHttp
 
     echo = b'{"error": "unauthorized", "request_headers": {"Authorization": "Bearer tok-very-secret"}}'
