@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.slacktext import slack_to_text  # re-exported: commands read typed text through the parser
 from views.text import a, cut, escape, money
 from commands.errors import UserError
 from storage.names import clean
@@ -25,31 +26,10 @@ OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "”": "”", "«": "»"}
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERGROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
-_SLACK_REF = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>|<(https?://[^>|]+)(?:\|([^>]*))?>")
 _KEY = re.compile(r"^([a-z]+):(.*)$", re.S)
 _KEY_START = re.compile(r"[a-z]+:", re.I)
 QUOTES = set(OPEN_QUOTES) | set(OPEN_QUOTES.values())
 MAX_TEXT = 4000
-
-
-def slack_to_text(raw: str) -> str:
-    """Slack's escaped text as the person typed it (mentions become @names)."""
-
-    def readable(match: re.Match[str]) -> str:
-        sigil, ident, label, url, url_label = match.groups()
-        if url:
-            return url
-        if sigil == "!":
-            # <!here>, <!channel>, <!subteam^S123|@team>, <!date^…|fallback>
-            if label:
-                return label
-            return "@" + ident.split("^", 1)[0]
-        if label:
-            return ("@" if sigil == "@" else "#") + label.lstrip("@#")
-        return sigil + ident
-
-    text = _SLACK_REF.sub(readable, raw)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)

@@ -57,3 +57,14 @@ def test_read_only_subcommands_answer_while_a_writer_holds_the_lock(fake_slack, 
         finally:
             writer.execute("ROLLBACK")
             writer.close()
+
+
+def test_typed_text_and_terminal_text_unescape_alike():
+    """What the parser reads and what the console shows come from one unescaper:
+    a user group, a link and entities read the same in both."""
+    from commands.parser import slack_to_text
+    from views.terminal import render
+
+    raw = "ask <!subteam^S1|@legal> about R&amp;D &lt;terms&gt; <https://x.example/doc|the doc> <@U1|bob> <!here>"
+    shown = render([{"type": "section", "text": {"type": "mrkdwn", "text": raw}}])
+    assert shown == slack_to_text(raw) == "ask @legal about R&D <terms> https://x.example/doc @bob @here"

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
+from core.slacktext import slack_to_text
 
 
 def plain(mrkdwn: str) -> str:
     """mrkdwn as a terminal shows it: mentions readable, entities unescaped."""
-
-    def mention(match: re.Match[str]) -> str:
-        sigil, ident, label = match.groups()
-        if sigil == "!":
-            return "@" + (label or ident)
-        return sigil + (label or ident)
-
-    text = _MENTION.sub(mention, mrkdwn)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return slack_to_text(mrkdwn)
 
 
 def render(blocks: list[dict[str, Any]], fallback: str = "") -> str:
