@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from views.ids import Action
 from views.messages import confirmation, error_blocks
-from views.requests import request_message
+from views.requests import AskForm, request_message
 from views.text import button, escape
 from commands.context import Context, Reply
 from core.messenger import SHARED
 from commands.errors import UserError
-from commands.parser import Command
+from commands.parser import Command, typed_text
 from commands.refs import take_partner
-from commands.teams import routed_channel, team_name
-from storage import ledger, requests, webhooks
+from commands.teams import routed_channel, routing, team_name
+from storage import ledger, partners, requests, webhooks
 from storage.db import unit_of_work
 from storage.models import HelpRequest, Partner
 
@@ -29,6 +31,20 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     partner, index = take_partner(cmd, index + 1, session=ctx.session, usage=USAGE)
     text = cmd.rest(index)
     return create(ctx, team=team, channel=channel, partner=partner, text=text, due_on=None)
+
+
+def from_form(ctx: Context, form: AskForm, *, view_id: str | None) -> Reply:
+    """The "Ask a team" form (global shortcut); a form Slack delivers twice makes one request (keyed by the view)."""
+    if form.due and date.fromisoformat(form.due) < ctx.now.astimezone(ctx.settings.zone).date():
+        raise UserError("The due date is in the past.")
+    partner = partners.get(session=ctx.session, partner_id=int(form.partner_id)) if form.partner_id.isdigit() else None
+    if partner is None:
+        raise UserError("Pick a partner from the list.")
+    channel = routing(ctx).get(form.team)
+    if not channel:
+        raise UserError(f"No channel is set for {form.team or 'that team'}.")
+    return create(ctx, team=form.team, channel=channel, partner=partner, text=typed_text(form.text), due_on=form.due,
+                  view_id=view_id)
 
 
 def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str, due_on: str | None,

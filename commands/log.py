@@ -7,10 +7,10 @@ from datetime import date
 
 from views.messages import confirmation
 from views.text import a, article, cut, escape
-from views.partners import health_badge
+from views.partners import LogForm, health_badge
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, ParseError, shown, slack_to_text, take_date
+from commands.parser import Command, ParseError, shown, slack_to_text, take_date, typed_text
 from commands.refs import take_partner
 from storage import audit, interactions, partners
 from storage.health import current as current_health
@@ -86,6 +86,12 @@ def _follow_up(cmd: Command, index: int, ctx: Context) -> tuple[date | None, str
     start = tokens[index].start if index < len(tokens) else len(cmd.raw)
     before, after = cmd.raw[start : tokens[i].start].rstrip(), cmd.raw[end:].lstrip()
     return day, slack_to_text(f"{before} {after}").strip()
+
+
+def from_form(ctx: Context, form: LogForm, *, dedupe_key: str) -> Reply:
+    """The "Log to partner" form, as submitted (App Home button or message shortcut)."""
+    return log_from_modal(ctx, partner_id=form.partner_id, kind=form.kind, summary=typed_text(form.text), day=form.day,
+                          dedupe_key=dedupe_key, source=form.source.note())
 
 
 def log_from_modal(ctx: Context, *, partner_id: str, kind: str, summary: str, day: str | None, dedupe_key: str, source: str | None) -> Reply:

@@ -1,4 +1,4 @@
-"""Slack identifiers (action_id, callback_id) in one place."""
+"""Slack identifiers (action_id, block_id, callback_id) in one place: views write them, listeners match on them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,18 @@ class Action(enum.StrEnum):
     HOME_OPEN_PARTNER = "home_open_partner"
     DEAL_APPROVE = "deal_approve"
     DEAL_REJECT = "deal_reject"
+    INPUT = "value"  # the action_id of every plain form input; its block_id says which one
+
+
+class Block(enum.StrEnum):
+    """Form input block_ids: a submitted form's values are keyed by them, and so are its errors."""
+
+    TEAM = "team"
+    PARTNER = "partner"
+    TEXT = "text"
+    DUE = "due"
+    KIND = "kind"
+    DATE = "date"
 
 
 class View(enum.StrEnum):

@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from views.ids import Action, View
+from pydantic import BaseModel
+
+from views import forms
+from views.ids import Action, Block, View
 from views.text import (
     next_page,
     paginate,
@@ -220,11 +223,13 @@ def partner_list(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     next_command: str | None = None,
+    total: int | None = None,
 ) -> list[dict[str, Any]]:
-    total = len(rows)
+    """`rows` is every partner listed, or only the page shown when `total` counts them all."""
+    shown, page, pages = paginate(rows, page, page_size, total=total)
+    total = len(rows) if total is None else total
     if total == 0:
         return [section(f"{escape(title)}: no partners match.")]
-    shown, page, pages = paginate(rows, page, page_size)
     blocks = [
         section(f"*{escape(title)}* · {plural(total, 'partner')}" + (f" · page {page} of {pages}" if pages > 1 else "")),
     ]
@@ -269,20 +274,49 @@ def home_view(
     return {"type": "home", "blocks": blocks[:100]}
 
 
-def log_modal(*, summary: str = "", metadata: str = "", today: str | None = None) -> dict[str, Any]:
+class LogSource(BaseModel):
+    """private_metadata of the log modal: the message it was opened on, if any."""
+
+    link: str | None = None
+    author: str | None = None
+
+    def note(self) -> str | None:
+        """The line stored under the summary that says where it came from."""
+        author = f" by <@{self.author}>" if self.author else ""
+        return f"(from a Slack message{author}: {self.link})" if self.link else None
+
+
+@dataclass(frozen=True)
+class LogForm:
+    """What the "Log to partner" form sends back, with the message it was opened on."""
+
+    partner_id: str
+    kind: str
+    text: str
+    day: str | None
+    source: LogSource
+
+    @classmethod
+    def read(cls, view: dict[str, Any]) -> LogForm:
+        return cls(forms.chosen(view, Block.PARTNER, Action.PARTNER_PICK), forms.chosen(view, Block.KIND),
+                   forms.typed(view, Block.TEXT), forms.day(view, Block.DATE),
+                   LogSource.model_validate_json(view.get("private_metadata") or "{}"))
+
+
+def log_modal(*, summary: str = "", source: LogSource | None = None, today: str | None = None) -> dict[str, Any]:
     """Log an interaction: partner picker, kind, summary, date. Input values are not escaped."""
     kinds = ["call", "meeting", "email", "note", "training", "demo"]
     options = [{"text": {"type": "plain_text", "text": k}, "value": k} for k in kinds]
-    date_element: dict[str, Any] = {"type": "datepicker", "action_id": "value"}
+    date_element: dict[str, Any] = {"type": "datepicker", "action_id": Action.INPUT}
     if today:
         date_element["initial_date"] = today
-    summary_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000}
+    summary_element: dict[str, Any] = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
     if summary:
         summary_element["initial_value"] = summary[:3000]
     return {
         "type": "modal",
         "callback_id": View.LOG,
-        "private_metadata": metadata[:3000],
+        "private_metadata": (source or LogSource()).model_dump_json(exclude_none=True)[:3000],
         "title": {"type": "plain_text", "text": "Log to partner"},
         "submit": {"type": "plain_text", "text": "Log"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -290,12 +324,12 @@ def log_modal(*, summary: str = "", metadata: str = "", today: str | None = None
             partner_picker(),
             {
                 "type": "input",
-                "block_id": "kind",
+                "block_id": Block.KIND,
                 "label": {"type": "plain_text", "text": "Kind"},
-                "element": {"type": "static_select", "action_id": "value", "options": options, "initial_option": options[3]},
+                "element": {"type": "static_select", "action_id": Action.INPUT, "options": options, "initial_option": options[3]},
             },
-            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Summary"}, "element": summary_element},
-            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": "When"}, "element": date_element},
+            {"type": "input", "block_id": Block.TEXT, "label": {"type": "plain_text", "text": "Summary"}, "element": summary_element},
+            {"type": "input", "block_id": Block.DATE, "label": {"type": "plain_text", "text": "When"}, "element": date_element},
         ],
     }
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from views.ids import Action, View
+from pydantic import RootModel, ValidationError
+
+from views import forms
+from views.ids import Action, Block, View
 from views.text import next_page, paginate, partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, section, user
 from storage.models import HelpRequest, Partner, RequestStatus
 
@@ -65,13 +69,19 @@ def requester_dm(r: HelpRequest, partner: Partner, *, event: str, link: str | No
     return escape(text), blocks
 
 
+REQUESTS_PAGE = 30
+
+
 def request_list(
-    requests: list[HelpRequest], *, title: str, now: datetime, page: int = 1, page_size: int = 30, next_command: str | None = None
+    requests: list[HelpRequest], *, title: str, now: datetime, page: int = 1, page_size: int = REQUESTS_PAGE,
+    next_command: str | None = None, total: int | None = None,
 ) -> list[dict[str, Any]]:
-    if not requests:
+    """`requests` is every request listed, or only the page shown when `total` counts them all."""
+    shown, page, pages = paginate(requests, page, page_size, total=total)
+    total = len(requests) if total is None else total
+    if not total:
         return [section(f"*{escape(title)}*: none. :tada:")]
-    shown, page, pages = paginate(requests, page, page_size)
-    lines = [f"*{escape(title)}* · {len(requests):,}" + (f" · page {page} of {pages}" if pages > 1 else "")]
+    lines = [f"*{escape(title)}* · {total:,}" + (f" · page {page} of {pages}" if pages > 1 else "")]
     for r in shown:
         who = f" · claimed by {user(r.claimed_by)}" if r.claimed_by and r.status == "claimed" else ""
         lines.append(
@@ -80,7 +90,7 @@ def request_list(
         )
     blocks = lines_section(lines)
     if page < pages and next_command:
-        blocks += next_page(f"{next_command} page:{page + 1}", remaining=len(requests) - (page - 1) * page_size - len(shown))
+        blocks += next_page(f"{next_command} page:{page + 1}", remaining=total - (page - 1) * page_size - len(shown))
     return blocks[:MAX_BLOCKS]
 
 
@@ -91,21 +101,48 @@ def route_table(routes: dict[str, str]) -> list[dict[str, Any]]:
     return lines_section(lines)
 
 
+class RequestRef(RootModel[int]):
+    """private_metadata of the note and resolve forms: the request they act on,
+    written as its bare number (as forms already open in Slack carry it)."""
+
+    model_config = {"strict": True}
+
+    @classmethod
+    def read(cls, raw: str) -> int:
+        """The request's number; 0 (no request) when the metadata is not one."""
+        try:
+            return cls.model_validate_json(raw or "null").root
+        except ValidationError:
+            return 0
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """What the note and resolve forms send back."""
+
+    request_id: int
+    text: str
+
+    @classmethod
+    def read(cls, view: dict[str, Any]) -> TextForm:
+        return cls(RequestRef.read(view.get("private_metadata") or ""), forms.typed(view, Block.TEXT))
+
+
 def text_modal(callback_id: View, *, title: str, label: str, request_id: int, optional: bool, submit: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "private_metadata": str(request_id),
+        "private_metadata": RequestRef(request_id).model_dump_json(),
         "title": {"type": "plain_text", "text": cut(title, 24)},
         "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {
                 "type": "input",
-                "block_id": "text",
+                "block_id": Block.TEXT,
                 "optional": optional,
                 "label": {"type": "plain_text", "text": label},
-                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2500},
+                "element": {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 2500},
             }
         ],
     }
@@ -119,18 +156,35 @@ def resolve_modal(request_id: int) -> dict[str, Any]:
     return text_modal(View.REQUEST_RESOLVE, title=f"Resolve request #{request_id}", label="Resolution (optional)", request_id=request_id, optional=True, submit="Resolve")
 
 
+@dataclass(frozen=True)
+class AskForm:
+    """What the "Ask a team" form sends back (it carries no private_metadata)."""
+
+    team: str
+    partner_id: str
+    text: str
+    due: str | None
+
+    @classmethod
+    def read(cls, view: dict[str, Any]) -> AskForm:
+        # The team is a select once the teams are loaded, a text input before.
+        team = forms.chosen(view, Block.TEAM) or forms.typed(view, Block.TEAM)
+        return cls(team, forms.chosen(view, Block.PARTNER, Action.PARTNER_PICK), forms.typed(view, Block.TEXT),
+                   forms.day(view, Block.DUE))
+
+
 def ask_modal(teams: list[str] | None = None) -> dict[str, Any]:
     """The "Ask a team" modal. Opened at once with no teams (a trigger_id lives
     3 seconds), then updated with the routed teams from the database."""
     if teams:
         team_element: dict[str, Any] = {
             "type": "static_select",
-            "action_id": "value",
+            "action_id": Action.INPUT,
             "placeholder": {"type": "plain_text", "text": "Pick a team"},
             "options": [{"text": {"type": "plain_text", "text": t}, "value": t} for t in teams[:100]],
         }
     else:
-        team_element = {"type": "plain_text_input", "action_id": "value", "placeholder": {"type": "plain_text", "text": "Loading teams…"}}
+        team_element = {"type": "plain_text_input", "action_id": Action.INPUT, "placeholder": {"type": "plain_text", "text": "Loading teams…"}}
     return {
         "type": "modal",
         "callback_id": View.ASK,
@@ -138,20 +192,20 @@ def ask_modal(teams: list[str] | None = None) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "input", "block_id": "team", "label": {"type": "plain_text", "text": "Team"}, "element": team_element},
+            {"type": "input", "block_id": Block.TEAM, "label": {"type": "plain_text", "text": "Team"}, "element": team_element},
             partner_picker(),
             {
                 "type": "input",
-                "block_id": "text",
+                "block_id": Block.TEXT,
                 "label": {"type": "plain_text", "text": "What does the partner need?"},
-                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2500},
+                "element": {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 2500},
             },
             {
                 "type": "input",
-                "block_id": "due",
+                "block_id": Block.DUE,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Needed by"},
-                "element": {"type": "datepicker", "action_id": "value"},
+                "element": {"type": "datepicker", "action_id": Action.INPUT},
             },
         ],
     }

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import inflect
 from babel.numbers import format_compact_currency, format_currency
 
-from views.ids import Action
+from views.ids import Action, Block
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -172,7 +172,7 @@ def partner_picker() -> dict[str, Any]:
     """The modal input that searches partners as you type (options from the bot)."""
     return {
         "type": "input",
-        "block_id": "partner",
+        "block_id": Block.PARTNER,
         "label": {"type": "plain_text", "text": "Partner"},
         "element": {
             "type": "external_select",
@@ -183,11 +183,22 @@ def partner_picker() -> dict[str, Any]:
     }
 
 
-def paginate(items: list, page: int, size: int) -> tuple[list, int, int]:
-    """(the items on `page`, the page actually shown, the number of pages)."""
-    pages = max((len(items) + size - 1) // size, 1)
+def page_of(total: int, page: int, size: int) -> tuple[int, int, int]:
+    """(the page actually shown, the number of pages, the offset of its first item) for
+    `total` items: a page past the end shows the last one."""
+    pages = max((total + size - 1) // size, 1)
     page = min(max(page, 1), pages)
-    return items[(page - 1) * size : page * size], page, pages
+    return page, pages, (page - 1) * size
+
+
+def paginate(items: list, page: int, size: int, *, total: int | None = None) -> tuple[list, int, int]:
+    """(the items on `page`, the page actually shown, the number of pages). With `total`,
+    `items` is that page already, fetched in SQL at page_of's offset."""
+    if total is not None:
+        page, pages, _ = page_of(total, page, size)
+        return items, page, pages
+    page, pages, offset = page_of(len(items), page, size)
+    return items[offset : offset + size], page, pages
 
 
 def next_page(command: str, *, remaining: int) -> list[dict[str, Any]]:

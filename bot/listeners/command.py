@@ -1,0 +1,50 @@
+"""The `/partner` slash command, and the Share and Next page buttons on its replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.listeners import answers
+from bot.listeners.actor import Actor
+from commands import Reply
+from views.ids import Action
+
+EXTERNAL = "This channel is shared with another organisation (or Slack couldn't confirm it isn't), so partnerbot doesn't post partner data in it."
+
+
+def partner_command(ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor) -> None:
+    ack()
+    respond(**actor.command(command.get("text") or "").payload())
+
+
+def next_page(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:
+    ack()
+    if answers.refused_beside(respond, actor):
+        return
+    respond(**actor.command(action.get("value", "")).payload(), replace_original=True)
+
+
+def share(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, actor: Actor) -> None:
+    ack()
+    if answers.refused_beside(respond, actor):
+        return
+    reply = actor.command(action.get("value", ""))
+    if reply.error:  # a mistake is for the person who clicked alone
+        answers.respond(respond, reply)
+        return
+    # Decided now, failing closed: unless Slack says the channel is internal, nothing is posted.
+    channel = (body.get("channel") or {}).get("id") or ""
+    if actor.deps.slack.shared_problem(channel) if channel else True:
+        respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
+        return
+    # The shared copy loses its own buttons.
+    shared = Reply(text=reply.text, blocks=[b for b in reply.blocks if b.get("type") != "actions"], ephemeral=False)
+    respond(**shared.payload(), replace_original=False)
+
+
+def register(app: App) -> None:
+    app.command("/partner")(partner_command)
+    app.action(Action.SHARE)(share)
+    app.action(Action.PAGE)(next_page)
