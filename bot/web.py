@@ -134,7 +134,8 @@ def _waitress_channel():
 class Server:
     """A waitress server (threaded, production-grade): `run()` serves until `close()`."""
 
-    def __init__(self, app: App, *, host: str = "", port: int = 0, sock: socket.socket | None = None):
+    def __init__(self, app: App, *, host: str = "", port: int = 0, sock: socket.socket | None = None,
+                 **adjustments: Any):
         from waitress.server import create_server
 
         # A worker of `serve --workers` serves the listening socket it inherited (sock).
@@ -142,7 +143,7 @@ class Server:
         # waitress refuses a Content-Length over the limit before reading the body,
         # and stops reading a chunked body at the limit (it answers 413 for >= the setting).
         self._server = create_server(wsgi_app(app), **where, threads=SERVER_THREADS, ident="partnerbot",
-                                     max_request_body_size=verify.MAX_BODY + 1)
+                                     max_request_body_size=verify.MAX_BODY + 1, **adjustments)
         self._server.channel_class = _waitress_channel()
         self._closing = False
 
@@ -164,8 +165,9 @@ class Server:
         self._server.task_dispatcher.shutdown()
 
 
-def make_server(app: App, *, host: str, port: int) -> Server:
-    return Server(app, host=host, port=port)
+def make_server(app: App, *, host: str, port: int, **adjustments: Any) -> Server:
+    """`adjustments`: more waitress settings (tests poll for shutdown more often)."""
+    return Server(app, host=host, port=port, **adjustments)
 
 
 def serve_workers(settings, *, host: str, port: int, workers: int) -> None:

@@ -51,18 +51,29 @@ def from_payload(job: str, subject: str, period: str, target: str, payload: str)
     )
 
 
+class Clock:
+    """Real time, what pacing waits on; tests put a fake clock in its place."""
+
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
+
+
 class Sender:
     """Sends one notification through the job messenger, pacing posts per channel."""
 
-    def __init__(self, slack):
+    clock: Clock = Clock()  # every Sender's, unless one is given
+
+    def __init__(self, slack, *, clock: Clock | None = None):
         self.slack = slack
+        if clock is not None:
+            self.clock = clock
         self._last: dict[str, float] = {}
 
     def _pace(self, channel: str) -> None:
-        wait = self._last.get(channel, 0.0) + SAME_CHANNEL_GAP - time.monotonic()
+        wait = self._last.get(channel, float("-inf")) + SAME_CHANNEL_GAP - self.clock.monotonic()
         if wait > 0:
-            time.sleep(wait)
-        self._last[channel] = time.monotonic()
+            self.clock.sleep(wait)
+        self._last[channel] = self.clock.monotonic()
 
     def send(self, n: Notification) -> Posted:
         channel, thread_ts = n.target, n.thread_ts

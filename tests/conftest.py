@@ -1,5 +1,6 @@
-"""Fixtures: a real database (SQLite file and PostgreSQL), the real Bolt app over
-real HTTP (waitress) with signed requests, and our fake Slack Web API."""
+"""Fixtures: a real database (SQLite file and PostgreSQL), the real Bolt app driven
+by signed requests (in-process, or over real HTTP on waitress for the door's own
+tests), and our fake Slack Web API."""
 
 from __future__ import annotations
 
@@ -21,12 +22,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
+from slack_bolt import BoltRequest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from core.settings import Settings, load_settings
 from storage import db as storage_db
+
+# Property tests: reproducible (the same examples on every run and machine), no
+# per-example deadline on a busy 2-core CI box, and a bounded default number of
+# examples (tests that need more say so). HYPOTHESIS_PROFILE=thorough explores
+# further with fresh random examples.
+hypothesis.settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, database=None,
+                                     print_blob=True)
+hypothesis.settings.register_profile("thorough", deadline=None, max_examples=1000)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 POSTGRES_ENV = "PARTNERBOT_TEST_POSTGRES_URL"
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -72,6 +84,35 @@ def no_secrets_in_logs():
     root.removeHandler(watch)
     root.setLevel(previous)
     assert not watch.leaks, f"secrets reached the log: {watch.leaks[:5]}"
+
+
+class FakeClock:
+    """Monotonic time that moves only when slept: pacing (jobs/delivery.py) without
+    the wait, and every wait on record for the tests that check the pacing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def pacing_clock(monkeypatch) -> FakeClock:
+    """Every job Sender paces on a fake clock (production: 1 s of real time per post to one channel)."""
+    from jobs.delivery import Sender
+
+    clock = FakeClock()
+    monkeypatch.setattr(Sender, "clock", clock)
+    return clock
 
 
 @pytest.fixture(scope="session")
@@ -174,15 +215,24 @@ def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = N
 
 @dataclass
 class SlackApp:
-    """The bot served over real HTTP, driven the way Slack drives it."""
+    """The bot driven the way Slack drives it: signed requests, in-process through
+    `app.dispatch` (Bolt's own scenario-test pattern, and the same signature check
+    in bot/verify.py), or over real HTTP (`url` and `http` set) to test the door."""
 
-    url: str
+    app: Any  # slack_bolt.App
     fake: Any  # tests.fake_slack.FakeSlack
-    http: httpx.Client
+    url: str | None = None
+    http: httpx.Client | None = None
 
     def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
         all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
-        return self.http.post(self.url + "/slack/events", content=body, headers=all_headers)
+        if self.http is not None:
+            return self.http.post(self.url + "/slack/events", content=body, headers=all_headers)
+        request = BoltRequest(body=body.decode("utf-8"), headers={k.lower(): v for k, v in all_headers.items()})
+        response = self.app.dispatch(request)
+        return httpx.Response(response.status, headers=[(k, v) for k, values in response.headers.items()
+                                                         if k.lower() != "content-length" for v in values],
+                              content=(response.body or "").encode("utf-8"))
 
     def slash(self, text: str, *, user: str = "UOWNER1", channel: str = "C0GENERAL") -> tuple[httpx.Response, str]:
         """Send `/partner text`; returns the HTTP response and the response_url used."""
@@ -284,28 +334,50 @@ class SlackApp:
         return self.post(json.dumps(envelope).encode(), "application/json", headers)
 
 
+def _stop(app: Any) -> None:
+    """Let the listener threads go (work still running finishes on its own, as before)."""
+    app.listener_runner.listener_executor.shutdown(wait=False)
+
+
 @contextmanager
-def serve(app_settings: Settings, fake: Any) -> Iterator[SlackApp]:
-    """The real Bolt app on waitress, bound to a free port, talking to the fake Slack."""
+def serve(app_settings: Settings, fake: Any, *, http: bool = False) -> Iterator[SlackApp]:
+    """The real Bolt app talking to the fake Slack: in-process, or with `http` on
+    waitress bound to a free port (the door: bot/web.py and its checks)."""
     from bot.app import build_app
     from bot.web import make_server
 
     fake.reset()
     app_settings = app_settings.model_copy(update={"slack_api_url": fake.api_url})
-    server = make_server(build_app(app_settings), host="127.0.0.1", port=0)
+    app = build_app(app_settings)
+    if not http:
+        try:
+            yield SlackApp(app, fake)
+        finally:
+            _stop(app)
+        return
+    # A short loop timeout: waitress polls for shutdown that often (production: once a second).
+    server = make_server(app, host="127.0.0.1", port=0, asyncore_loop_timeout=0.02)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        with httpx.Client(timeout=10) as http:
-            yield SlackApp(f"http://127.0.0.1:{server.effective_port}", fake, http)
+        with httpx.Client(timeout=10) as client:
+            yield SlackApp(app, fake, f"http://127.0.0.1:{server.effective_port}", client)
     finally:
         server.close()
         thread.join(timeout=5)
+        _stop(app)
 
 
 @pytest.fixture
 def slack_app(settings, fake_slack):
     with serve(settings, fake_slack) as app:
+        yield app
+
+
+@pytest.fixture
+def slack_http(settings, fake_slack):
+    """The app behind the real HTTP door (waitress), for tests of the door itself."""
+    with serve(settings, fake_slack, http=True) as app:
         yield app
 
 

@@ -3,11 +3,18 @@
 import time
 import urllib.parse
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.db import unit_of_work
 from storage.models import Partner
 from tests.conftest import sign
+
+
+@pytest.fixture
+def slack_app(slack_http):
+    """These tests are about the HTTP door: the app behind real waitress."""
+    return slack_http
 
 
 def form(text):

@@ -24,12 +24,6 @@ UTC = timezone.utc
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_pacing(monkeypatch):
-    # Pacing is real (1 s between posts to one channel); most tests post to distinct targets.
-    yield
-
-
 @pytest.fixture
 def job_settings(database_url, fake_slack):
     fake_slack.reset()
@@ -360,3 +354,17 @@ def test_escalation_mentions_the_teams_user_group_never_channel(job_settings, sl
     body = texts(reply.args["blocks"])
     assert "<!subteam^S0LEGAL>" in body and "<@UREQ1>" in body
     assert "<!channel>" not in body and "<!here>" not in body and "<!everyone>" not in body
+
+
+def test_posts_to_one_channel_are_a_second_apart_and_other_channels_do_not_wait(job_settings, slack, fake_slack, pacing_clock):
+    from jobs.base import JobResult, Notification
+
+    notes = [Notification("kpi-digest", f"s{n}", "2026-W48", target, f"post {n}")
+             for n, target in enumerate(["C0DIGEST", "C0OTHER", "C0DIGEST", "C0DIGEST"])]
+    result = JobResult("kpi-digest", NOW)
+    delivery.deliver(notes, sender=delivery.Sender(slack), result=result, now=NOW)
+    assert result.sent == 4
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["post 0", "post 1", "post 2", "post 3"]
+    # C0OTHER went out at once; each later post to C0DIGEST waited the rest of its second.
+    assert len(pacing_clock.slept) == 2 and all(0 < s <= delivery.SAME_CHANNEL_GAP for s in pacing_clock.slept)
+    assert pacing_clock.now >= 2 * delivery.SAME_CHANNEL_GAP

@@ -27,6 +27,12 @@ from bot.verify import MAX_BODY
 from storage import db as storage_db
 from tests.conftest import SIGNING_SECRET, serve, sign
 
+
+@pytest.fixture
+def slack_app(slack_http):
+    """These tests are about the HTTP door: the app behind real waitress."""
+    return slack_http
+
 FORM = "application/x-www-form-urlencoded"
 MARKER = "body-marker-7f3a"  # request text that must never reach the log
 
