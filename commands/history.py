@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from views.text import plural
+from views.text import page_of, plural
 from views.history import PAGE_SIZE, history_list
 from commands.context import Context, Reply
 from commands.errors import UserError
@@ -25,9 +25,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     page = page_number(options, USAGE)
     # Paged in SQL: a partner's trail grows without bound.
     total = audit.history_count(session=ctx.session, partner_id=partner.id)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, pages)
-    changes = audit.history(session=ctx.session, partner_id=partner.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    page, pages, offset = page_of(total, page, PAGE_SIZE)
+    changes = audit.history(session=ctx.session, partner_id=partner.id, offset=offset, limit=PAGE_SIZE)
     blocks = history_list(changes, partner_name=partner.name, total=total, page=page, pages=pages, now=ctx.now,
                           zone=ctx.settings.zone, next_command=without_page(cmd))
     return Reply(text=f"History of {partner.name}: {plural(total, 'change')}", blocks=blocks)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from views.partners import partner_list
+from views.partners import PAGE_SIZE, partner_list
+from views.text import page_of
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, choice, page_number, shown, split_options, user_ref, without_page
@@ -22,10 +23,12 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     stage = choice(options["stage"], [s.value for s in Stage], "stage") if "stage" in options else None
     owner = user_ref(options["owner"], "owner") if "owner" in options else None
     page = page_number(options, USAGE)
-    rows = partners.rows(session=ctx.session, owner_id=owner, type=kind, stage=stage)
+    # Paged in SQL: one page of rows and a count, whatever the number of partners.
+    total = partners.count_rows(session=ctx.session, owner_id=owner, type=kind, stage=stage)
+    page, _, offset = page_of(total, page, PAGE_SIZE)
+    rows = partners.rows(session=ctx.session, owner_id=owner, type=kind, stage=stage, offset=offset, limit=PAGE_SIZE)
     filters = [f for f in (kind, stage) if f] + ([f"owner {owner}"] if owner else [])
     title = "Partners" + (f" ({', '.join(filters)})" if filters else "")
-    blocks = partner_list(
-        [(r.partner, r.last_touch) for r in rows], title=title, now=ctx.now, page=page, next_command=without_page(cmd)
-    )
-    return Reply(text=f"{title}: {len(rows)}", blocks=blocks)
+    blocks = partner_list([(r.partner, r.last_touch) for r in rows], title=title, now=ctx.now, page=page,
+                          next_command=without_page(cmd), total=total)
+    return Reply(text=f"{title}: {total}", blocks=blocks)

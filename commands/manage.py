@@ -3,7 +3,6 @@ and `reassign` (admins: hand over a departing colleague's partners)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from views.messages import confirmation
@@ -15,7 +14,7 @@ from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
 from commands.refs import take_partner
-from storage import audit
+from storage import audit, partners
 from storage.models import Partner
 from storage.names import name_key
 
@@ -137,7 +136,7 @@ class Reassign:
         require_admin(ctx, "reassign partners")
         if old == new:
             raise UserError("That is the same person twice.", usage=Reassign.USAGE)
-        moved = ctx.session.execute(update(Partner).where(Partner.owner_id == old).values(owner_id=new)).rowcount
+        moved = partners.reassign(session=ctx.session, old_owner=old, new_owner=new)
         if not moved:
             raise UserError(f"{user(old)} owns no partners; nothing was changed.")
         audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partners.reassign",

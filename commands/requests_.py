@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from views.requests import request_list
+from views.requests import REQUESTS_PAGE, request_list
+from views.text import page_of
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, ParseError, page_number, shown, split_options, without_page
@@ -21,24 +22,27 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     page = page_number(options, USAGE)
     if len(rest) > 1:
         raise UserError("`requests` takes one filter.", usage=USAGE)
-    which = rest[0].word if rest else "open"
+    title, filters = _filter(rest[0] if rest else None, ctx)
+    # Paged in SQL: one page of requests and a count.
+    total = requests.listing_count(session=ctx.session, **filters)
+    page, _, offset = page_of(total, page, REQUESTS_PAGE)
+    found = requests.listing(session=ctx.session, **filters, offset=offset, limit=REQUESTS_PAGE)
+    blocks = request_list(found, title=title, now=ctx.now, page=page, next_command=without_page(cmd), total=total)
+    return Reply(text=f"{title}: {total}", blocks=blocks)
+
+
+def _filter(token, ctx: Context) -> tuple[str, dict]:
+    """The list's title and the storage filters for `mine`, `open`, `unclaimed` or a team."""
+    which = token.word if token else "open"
     if which == "mine":
-        found = requests.listing(session=ctx.session, status=ACTIVE, involving=ctx.caller.user_id)
-        title = "Your open requests (asked or claimed)"
-    elif which in ("open", "all"):
-        found = requests.listing(session=ctx.session, status=ACTIVE)
-        title = "Open requests"
-    elif which == "unclaimed":
-        found = requests.listing(session=ctx.session, status=[RequestStatus.OPEN.value])
-        title = "Unclaimed requests"
-    else:
-        teams = known_teams(ctx)
-        team = rest[0].word
-        if team not in teams:
-            filters = ["mine", "open", "unclaimed", *teams]
-            listed = ", ".join(f"`{f}`" for f in filters)
-            raise ParseError(f"{shown(rest[0].text)} is not a filter or a team.{did_you_mean(team, filters)} Use one of {listed}.")
-        found = requests.listing(session=ctx.session, status=ACTIVE, team=team)
-        title = f"Open {team} requests"
-    blocks = request_list(found, title=title, now=ctx.now, page=page, next_command=without_page(cmd))
-    return Reply(text=f"{title}: {len(found)}", blocks=blocks)
+        return "Your open requests (asked or claimed)", {"status": ACTIVE, "involving": ctx.caller.user_id}
+    if which in ("open", "all"):
+        return "Open requests", {"status": ACTIVE}
+    if which == "unclaimed":
+        return "Unclaimed requests", {"status": [RequestStatus.OPEN.value]}
+    teams = known_teams(ctx)
+    if which not in teams:
+        filters = ["mine", "open", "unclaimed", *teams]
+        listed = ", ".join(f"`{f}`" for f in filters)
+        raise ParseError(f"{shown(token.text)} is not a filter or a team.{did_you_mean(which, filters)} Use one of {listed}.")
+    return f"Open {which} requests", {"status": ACTIVE, "team": which}

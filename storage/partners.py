@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Interaction, Partner
@@ -83,6 +83,11 @@ def names_and_crm_ids(*, session: Session) -> list[tuple[int, str, str | None]]:
     return [tuple(row) for row in session.execute(select(Partner.id, Partner.name, Partner.crm_id))]
 
 
+def reassign(*, session: Session, old_owner: str, new_owner: str) -> int:
+    """Hand every partner `old_owner` owns (archived too) to `new_owner`; how many moved."""
+    return session.execute(update(Partner).where(Partner.owner_id == old_owner).values(owner_id=new_owner)).rowcount
+
+
 def exists(*, session: Session, name: str) -> Partner | None:
     return session.scalar(select(Partner).where(Partner.name_key == name_key(name)))
 
@@ -133,9 +138,11 @@ def rows(
     type: str | None = None,
     stage: str | None = None,
     by_health: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[PartnerRow]:
     """Partners matching the filters with last touch and interaction count, one query;
-    by name, or worst stored health first (`by_health`).
+    by name, or worst stored health first (`by_health`); a page of them with `offset`/`limit`.
 
     Correlated subqueries ride the (partner_id, occurred_at) index, so the cost
     follows the partners returned, not the size of the whole history.
@@ -148,19 +155,31 @@ def rows(
     count = (
         select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
     )
-    query = select(Partner, last_touch, count).where(Partner.archived_at.is_(None))
+    query = _listed(select(Partner, last_touch, count), owner_id=owner_id, type=type, stage=stage)
+    if by_health:
+        # Not scored yet (NULL) sorts last on both databases.
+        query = query.order_by(Partner.health_score.is_(None), Partner.health_score, Partner.name_key)
+    else:
+        query = query.order_by(Partner.name_key)  # unique: a stable order for paging
+    query = query.offset(offset).limit(limit)
+    return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]
+
+
+def count_rows(*, session: Session, owner_id: str | None = None, type: str | None = None, stage: str | None = None) -> int:
+    """How many partners `rows` lists with the same filters."""
+    return session.scalar(_listed(select(func.count(Partner.id)), owner_id=owner_id, type=type, stage=stage)) or 0
+
+
+def _listed(query, *, owner_id: str | None, type: str | None, stage: str | None):
+    """The filters of a partner listing (archived partners never listed)."""
+    query = query.where(Partner.archived_at.is_(None))
     if owner_id:
         query = query.where(Partner.owner_id == owner_id)
     if type:
         query = query.where(Partner.type == type)
     if stage:
         query = query.where(Partner.stage == stage)
-    if by_health:
-        # Not scored yet (NULL) sorts last on both databases.
-        query = query.order_by(Partner.health_score.is_(None), Partner.health_score, Partner.name_key)
-    else:
-        query = query.order_by(Partner.name_key)
-    return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]
+    return query
 
 
 def activity(*, session: Session, start: datetime, end: datetime) -> dict[str, int]:

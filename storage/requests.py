@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import HelpRequest, Interaction, RequestStatus, Route
@@ -102,15 +102,29 @@ def record_post(*, session: Session, request_id: int, channel_id: str | None, ts
 
 def listing(
     *, session: Session, status: list[str], team: str | None = None, requester_id: str | None = None,
-    involving: str | None = None, partner_id: int | None = None, limit: int | None = None,
+    involving: str | None = None, partner_id: int | None = None, offset: int = 0, limit: int | None = None,
 ) -> list[HelpRequest]:
-    """Requests oldest first, with their partner loaded in the same query."""
-    query = (
-        select(HelpRequest)
-        .options(joinedload(HelpRequest.partner))
-        .where(HelpRequest.status.in_(status))
-        .order_by(HelpRequest.created_at, HelpRequest.id)
+    """Requests oldest first (a page of them with `offset`/`limit`), with their partner loaded in the same query."""
+    query = _listed(
+        select(HelpRequest).options(joinedload(HelpRequest.partner)).order_by(HelpRequest.created_at, HelpRequest.id),
+        status=status, team=team, requester_id=requester_id, involving=involving, partner_id=partner_id,
     )
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def listing_count(
+    *, session: Session, status: list[str], team: str | None = None, requester_id: str | None = None,
+    involving: str | None = None, partner_id: int | None = None,
+) -> int:
+    """How many requests `listing` lists with the same filters."""
+    query = _listed(select(func.count(HelpRequest.id)), status=status, team=team, requester_id=requester_id,
+                    involving=involving, partner_id=partner_id)
+    return session.scalar(query) or 0
+
+
+def _listed(query, *, status: list[str], team: str | None, requester_id: str | None, involving: str | None,
+            partner_id: int | None):
+    query = query.where(HelpRequest.status.in_(status))
     if team:
         query = query.where(HelpRequest.team == team)
     if requester_id:
@@ -119,9 +133,7 @@ def listing(
         query = query.where((HelpRequest.requester_id == involving) | (HelpRequest.claimed_by == involving))
     if partner_id:
         query = query.where(HelpRequest.partner_id == partner_id)
-    if limit:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    return query
 
 
 def log_step(*, session: Session, request: HelpRequest, summary: str, author_id: str, now: datetime) -> None:
