@@ -16,7 +16,7 @@ from bot.progress import progress_bar
 from core.settings import SLACK_USER_ID
 from views.text import plural
 from commands import SUBCOMMANDS
-from commands.add import validate_name
+from commands.add import validate_name, validate_tier
 from commands.errors import UserError
 from storage.db import unit_of_work
 from storage.models import DealRegistration, HelpRequest, Interaction, KpiValue, Partner, PartnerType, Stage
@@ -166,9 +166,7 @@ def _record(row: dict[str, str], *, created_by: str, now: datetime) -> dict:
     stage = (row.get("stage") or "onboarding").lower()
     if stage not in {s.value for s in Stage}:
         raise UserError(f"stage must be one of {', '.join(s.value for s in Stage)}, not {stage!r}")
-    tier = row.get("tier") or None
-    if tier and len(tier) > 40:
-        raise UserError("tier is longer than 40 characters")
+    tier = validate_tier(row.get("tier") or "", usage=None)
     return {
         "name": name,
         "name_key": name_key(name),

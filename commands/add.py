@@ -48,6 +48,15 @@ def validate_name(name: str, *, reserved: set[str], usage: str = USAGE) -> str:
     return name
 
 
+def validate_tier(tier: str, *, usage: str = USAGE) -> str | None:
+    """The one tier rule, for `add` and the CSV import: at most MAX_TIER characters
+    (the column's size), refused rather than cut; empty means no tier."""
+    tier = clean(tier)
+    if len(tier) > MAX_TIER:
+        raise UserError(f"A tier can be at most {MAX_TIER} characters (this one has {len(tier)}).", usage=usage)
+    return tier or None
+
+
 def near_names(ctx: Context, name: str, *, usage: str, confirmed: bool, again: str, exclude_key: str | None = None) -> Reply | None:
     """Refuse a name that is another partner's under the match key (SPEC §10), and ask
     before taking one that is a prefix of another partner's name, or has one as its
@@ -107,7 +116,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if "type" not in options:
         raise UserError("Say what kind of partner it is: `type:channel`, `type:alliance` or `type:technology`.", usage=USAGE)
     kind = choice(options["type"], [t.value for t in PartnerType], "partner type")
-    tier = clean(options["tier"].text)[:MAX_TIER] if "tier" in options else None
+    tier = validate_tier(options["tier"].text) if "tier" in options else None
     owner = user_ref(options["owner"], "owner") if "owner" in options else ctx.caller.user_id
 
     confirmed = "confirm" in options and choice(options["confirm"], ["yes"], "confirmation") == "yes"

@@ -68,3 +68,23 @@ def test_typed_text_and_terminal_text_unescape_alike():
     raw = "ask <!subteam^S1|@legal> about R&amp;D &lt;terms&gt; <https://x.example/doc|the doc> <@U1|bob> <!here>"
     shown = render([{"type": "section", "text": {"type": "mrkdwn", "text": raw}}])
     assert shown == slack_to_text(raw) == "ask @legal about R&D <terms> https://x.example/doc @bob @here"
+
+
+def test_add_and_import_refuse_a_long_tier_alike(slack_app, tmp_path):
+    """One tier rule: a 41-character tier is refused, with the same message, by
+    `/partner add` (it used to be cut to 40) and by `partnerbot import partners`."""
+    from tests.test_transfer import base_env, cli, write_partners
+
+    tier = "Platinum-" + "x" * 32
+    reply = slack_app.command(f"add Acme type:channel tier:{tier}", user="UOWNER1")
+    message = "A tier can be at most 40 characters (this one has 41)."
+    assert message in reply["text"]
+    assert "Acme" not in texts(slack_app.command("list", user="UOWNER1")["blocks"])  # nothing saved
+    assert "Added" in slack_app.command(f"add Acme type:channel tier:{tier[:40]}", user="UOWNER1")["text"]
+
+    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path}/import.db")
+    assert cli("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    rows = [["Globex", "channel", tier, "U0AAA", ""]]
+    result = cli("import", "partners", str(write_partners(tmp_path / "p.csv", rows)), env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"line 2: {message}" in result.stderr
