@@ -9,7 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from views.jobs import digest
+from views.jobs import digest, nothing_to_report
 from jobs.base import JobContext, Notification
 from jobs.chart import attainment_png
 from storage import kpis, ledger, onboarding, partners, qbrs
@@ -40,22 +40,18 @@ def collect(ctx: JobContext) -> list[Notification]:
         meta = json.loads(previous_payload).get("meta") or {}
         if meta.get("quarter") == quarter:
             previous = {k: Decimal(v) for k, v in meta.get("totals", {}).items()}
-    text, blocks = digest(
-        week=week,
-        quarter=quarter,
-        totals=totals,
-        targets=targets,
-        previous=previous,
-        top=kpis.partner_revenue(session=ctx.session, months=months),
-        at_risk=partners.at_risk(session=ctx.session),
-        stalled=len(onboarding.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
-        upcoming=qbrs.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
-        activity=partners.activity(session=ctx.session, start=start, end=end),
-        currency=s.currency,
-    )
+    facts = {
+        "totals": totals,
+        "at_risk": partners.at_risk(session=ctx.session),
+        "stalled": len(onboarding.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
+        "upcoming": qbrs.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
+        "activity": partners.activity(session=ctx.session, start=start, end=end),
+    }
+    text, blocks = digest(week=week, quarter=quarter, targets=targets, previous=previous,
+                          top=kpis.partner_revenue(session=ctx.session, months=months), currency=s.currency, **facts)
     meta = {"quarter": quarter, "totals": {k: str(v) for k, v in totals.items()}}
     out = [Notification(JOB_ID, "digest", week, s.digest_channel, text, blocks, meta=meta)]
-    if "nothing to report" not in text:
+    if not nothing_to_report(**facts):
         png = attainment_png(quarter=quarter, totals=totals, targets=targets)
         out.append(Notification(JOB_ID, "chart", week, s.digest_channel, f"Attainment {quarter}", [],
                                 thread_of="digest", file=(f"attainment-{week}.png", f"Quarter-to-date attainment {quarter}", png)))

@@ -82,6 +82,12 @@ def _health(p: Partner) -> str:
     return f"({h.label})" if h.score is None else f"({h.score}/100)"
 
 
+def nothing_to_report(*, totals: dict[str, Decimal], activity: dict[str, int], at_risk: list[Partner],
+                      upcoming: list[tuple[Qbr, Partner]], stalled: int) -> bool:
+    """A quiet week: the digest says so in one line, and the job posts no chart."""
+    return not any(totals.values()) and not any(activity.values()) and not at_risk and not upcoming and not stalled
+
+
 def digest(
     *,
     week: str,
@@ -96,7 +102,7 @@ def digest(
     activity: dict[str, int],
     currency: str,
 ) -> tuple[str, list[dict[str, Any]]]:
-    if not any(totals.values()) and not any(activity.values()) and not at_risk and not upcoming and not stalled:
+    if nothing_to_report(totals=totals, activity=activity, at_risk=at_risk, upcoming=upcoming, stalled=stalled):
         return f"Partner digest {week}: nothing to report this week.", [section(f":bar_chart: *Partner digest {week}*: nothing to report this week.")]
     blocks: list[dict[str, Any]] = [header(f"Partner digest · week {week}")]
     rows = []
