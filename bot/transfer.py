@@ -8,9 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import aliased
-
 from views.terminal import plain
 from bot.progress import progress_bar
 from core.settings import SLACK_USER_ID
@@ -18,8 +15,9 @@ from views.text import plural
 from commands import SUBCOMMANDS
 from commands.add import validate_name, validate_tier
 from commands.errors import UserError
+from storage import exports, partners
 from storage.db import unit_of_work
-from storage.models import DealRegistration, HelpRequest, Interaction, KpiValue, Partner, PartnerType, Stage
+from storage.models import Partner, PartnerType, Stage
 from storage.names import name_key
 
 REQUIRED = ("name", "type", "owner")
@@ -73,16 +71,7 @@ def _cell(value: Any) -> str:
 def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing: bool = False) -> tuple[int, int]:
     """Create the partners of a CSV file (and, with `update_existing`, update the
     ones whose name exists); all or nothing. Returns (created, updated)."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        raise ImportError_(f"cannot read {path}: {error.strerror}") from None
-    with handle:
-        try:
-            rows = list(csv.DictReader(handle))
-            header = [h.strip().lower() for h in (rows[0].keys() if rows else []) if h is not None]
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise ImportError_(f"{path} is not a UTF-8 CSV file ({error})") from None
+    rows, header = _read(path)
     if not rows:
         raise ImportError_(f"{path} has no rows; expected the header name,type,tier,owner,stage and one partner a line")
     missing = [c for c in REQUIRED if c not in header]
@@ -112,11 +101,7 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
         if row.get("stage"):
             stage_given.add(record["name_key"])
     with unit_of_work() as session:
-        keys = list(records)
-        existing: dict[str, Partner] = {}
-        for start in range(0, len(keys), 500):
-            for partner in session.scalars(select(Partner).where(Partner.name_key.in_(keys[start : start + 500]))):
-                existing[partner.name_key] = partner
+        existing = partners.by_keys_batched(session=session, keys=list(records))
         if not update_existing:
             errors += [(lines[key], f"{records[key]['name']} already exists; use --update to change existing partners")
                        for key in existing]
@@ -124,15 +109,29 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
             raise ImportError_(_bad_rows(sorted(errors)))
         changes = [_changes(partner, records[key], header, key in stage_given, now) for key, partner in existing.items()]
         changes = [c for c in changes if c]
-        if changes:
-            session.execute(update(Partner), changes)
+        partners.update_many(session=session, changes=changes)
         new = [r for key, r in records.items() if key not in existing]
         draw = progress_bar("importing")
         for start in range(0, len(new), BATCH):
-            session.execute(insert(Partner), new[start : start + BATCH])
+            partners.insert_many(session=session, rows=new[start : start + BATCH])
             if draw:
                 draw(min(start + BATCH, len(new)), len(new))
     return len(new), len(changes)
+
+
+def _read(path: Path) -> tuple[list[dict], list[str]]:
+    """The file's rows and its header (lower-cased column names)."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as error:
+        raise ImportError_(f"cannot read {path}: {error.strerror}") from None
+    with handle:
+        try:
+            rows = list(csv.DictReader(handle))
+            header = [h.strip().lower() for h in (rows[0].keys() if rows else []) if h is not None]
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise ImportError_(f"{path} is not a UTF-8 CSV file ({error})") from None
+    return rows, header
 
 
 def _bad_rows(errors: list[tuple[int, str]]) -> str:
@@ -183,80 +182,16 @@ def _record(row: dict[str, str], *, created_by: str, now: datetime) -> dict:
 
 # --- export ---------------------------------------------------------------------------
 
-def _health(partner: Partner) -> list:
-    """The stored health, as every other surface shows it (storage/health.py)."""
-    from storage.health import stored
-
-    health = stored(partner)
-    return [health.score, health.label, "; ".join(health.reasons)]
-
-
-def _archived(partner_archived_at: datetime | None) -> str:
-    return "yes" if partner_archived_at else ""
-
-
-_conflict = aliased(Partner)
-
-# what → (header, statement, row → cells, model counted for the progress bar).
-# Cells are plain values; `_cell` formats them and neutralises text.
-EXPORTS = {
-    "partners": (
-        ["name", "type", "tier", "owner", "stage", "created_at", "archived", "health_score", "health", "health_reasons"],
-        lambda: select(Partner).order_by(Partner.name_key),
-        lambda row: [row[0].name, row[0].type, row[0].tier, row[0].owner_id, row[0].stage, row[0].created_at,
-                     _archived(row[0].archived_at), *_health(row[0])],
-        Partner,
-    ),
-    "interactions": (
-        ["partner", "kind", "summary", "author", "occurred_at", "channel"],
-        lambda: select(Partner.name, Interaction).join(Interaction, Interaction.partner_id == Partner.id)
-        .order_by(Interaction.occurred_at, Interaction.id),
-        lambda row: [row[0], row[1].kind, row[1].summary, row[1].author_id, row[1].occurred_at, row[1].channel_id],
-        Interaction,
-    ),
-    "kpis": (
-        ["partner", "metric", "month", "source", "attribution", "value"],
-        lambda: select(Partner.name, KpiValue).join(KpiValue, KpiValue.partner_id == Partner.id)
-        .order_by(Partner.name_key, KpiValue.month, KpiValue.metric, KpiValue.source, KpiValue.attribution),
-        lambda row: [row[0], row[1].metric, row[1].month, row[1].source, row[1].attribution, row[1].value],
-        KpiValue,
-    ),
-    "deals": (
-        ["id", "partner", "customer", "amount", "attribution", "status", "conflict_with", "registered_by",
-         "registered_at", "decided_by", "decided_at", "partner_archived"],
-        lambda: select(Partner.name, Partner.archived_at, _conflict.name, DealRegistration)
-        .join(DealRegistration, DealRegistration.partner_id == Partner.id)
-        .outerjoin(_conflict, _conflict.id == DealRegistration.conflict_with_id)
-        .order_by(DealRegistration.registered_at, DealRegistration.id),
-        lambda row: [row[3].id, row[0], row[3].customer, row[3].amount, row[3].attribution, row[3].status, row[2],
-                     row[3].registered_by, row[3].registered_at, row[3].decided_by, row[3].decided_at, _archived(row[1])],
-        DealRegistration,
-    ),
-    "requests": (
-        ["id", "partner", "team", "request", "status", "requester", "created_at", "due_on", "claimed_by",
-         "claimed_at", "resolved_by", "resolved_at", "resolution", "partner_archived"],
-        lambda: select(Partner.name, Partner.archived_at, HelpRequest)
-        .join(HelpRequest, HelpRequest.partner_id == Partner.id)
-        .order_by(HelpRequest.created_at, HelpRequest.id),
-        lambda row: [row[2].id, row[0], row[2].team, row[2].text, row[2].status, row[2].requester_id, row[2].created_at,
-                     row[2].due_on, row[2].claimed_by, row[2].claimed_at, row[2].resolved_by, row[2].resolved_at,
-                     row[2].resolution, _archived(row[1])],
-        HelpRequest,
-    ),
-}
-
-
 def export(what: str, out: TextIO) -> int:
     """Stream one table to CSV (with a progress bar on a terminal); secrets are never exported."""
-    header, query, to_row, model = EXPORTS[what]
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow(exports.header(what))
     count = 0
     with unit_of_work(read_only=True) as session:
-        total = session.scalar(select(func.count()).select_from(model)) or 0
+        total = exports.size(session=session, what=what)
         draw = progress_bar(f"exporting {what}") if total > 10_000 else None
-        for row in session.execute(query().execution_options(yield_per=5000)):
-            writer.writerow([_cell(value) for value in to_row(row)])
+        for values in exports.rows(session=session, what=what):
+            writer.writerow([_cell(value) for value in values])
             count += 1
             if draw and count % 10_000 == 0:
                 draw(count, total)

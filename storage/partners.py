@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Interaction, Partner
@@ -26,6 +26,26 @@ def by_keys(*, session: Session, keys: list[str]) -> list[Partner]:
     if not keys:
         return []
     return list(session.scalars(select(Partner).where(Partner.name_key.in_(keys))))
+
+
+def by_keys_batched(*, session: Session, keys: list[str], batch: int = 500) -> dict[str, Partner]:
+    """name_key → partner for the keys that exist, asked `batch` keys at a time (bound-parameter limits)."""
+    found: dict[str, Partner] = {}
+    for start in range(0, len(keys), batch):
+        found.update((p.name_key, p) for p in by_keys(session=session, keys=keys[start : start + batch]))
+    return found
+
+
+def update_many(*, session: Session, changes: list[dict]) -> None:
+    """Bulk update by primary key: each dict holds `id` and the columns it changes."""
+    if changes:
+        session.execute(update(Partner), changes)
+
+
+def insert_many(*, session: Session, rows: list[dict]) -> None:
+    """Bulk insert of partner rows (column → value dicts)."""
+    if rows:
+        session.execute(insert(Partner), rows)
 
 
 def by_prefix(*, session: Session, prefix: str, limit: int = 6, include_archived: bool = True) -> list[Partner]:
