@@ -49,6 +49,8 @@ class _State:
 class FakeSlack:
     def __init__(self, token: str = "xoxb-test-token", team_id: str = "T0TEAM", bot_user_id: str = "U0BOT"):
         self.token, self.team_id, self.bot_user_id = token, team_id, bot_user_id
+        self.app_token = "xapp-test-token"  # the app-level token that opens Socket Mode connections
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (tests/fake_socket_mode.py)
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self._state = _State()
@@ -182,6 +184,7 @@ class FakeSlack:
             self._state = _State()
             self.users.clear()
             self.channels.clear()
+            self.socket_mode_url = None
 
     def reset_calls(self) -> None:
         """Forget what was received so far (the arranged users and channels stay)."""
@@ -231,7 +234,7 @@ class FakeSlack:
             token = headers.get("authorization", "").removeprefix("Bearer ").strip() or args.get("token", "")
             if not token:
                 return self._send(request, 200, self._json({"ok": False, "error": "not_authed"}))
-            if token != self.token:
+            if token != (self.app_token if method == "apps.connections.open" else self.token):
                 return self._send(request, 200, self._json({"ok": False, "error": "invalid_auth"}))
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
@@ -396,6 +399,11 @@ class FakeSlack:
         return result
 
     _m_views_push = _m_views_open
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}  # Slack's answer when Socket Mode is off
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = args.get("user", "")
