@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
+
 from sqlalchemy.exc import IntegrityError
 
-from views.ids import Action
 from views.messages import confirmation
-from views.text import button, escape, plural, section, user
+from views.partners import same_start_question
+from views.text import escape, user
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, choice, shown, slack_to_text, split_options, user_ref, without_option
+from commands.parser import Command, choice, shown, split_options, user_ref, without_option
 from storage import audit, partners
 from storage.models import PartnerType, Stage
 from storage.names import clean, match_key, name_key
@@ -57,39 +59,71 @@ def validate_tier(tier: str, *, usage: str = USAGE) -> str | None:
     return tier or None
 
 
+class NameIndex:
+    """The near-duplicate rule (SPEC §10), in one place for `add`, `rename` and the CSV
+    import: a name whose match key is another partner's is that partner; a name that
+    is a prefix of another's, or has one as its prefix, would make `acme` stop finding
+    the partner it finds today. Prefix look-ups use a sorted list, so an import of
+    thousands of rows stays fast."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = dict(names)  # name_key → display name
+        self.by_match = {match_key(n): n for n in self.names.values() if match_key(n)}
+        self.keys = sorted(self.names)
+
+    def add(self, name: str) -> None:
+        key = name_key(name)
+        if key not in self.names:
+            self.names[key] = name
+            bisect.insort(self.keys, key)
+        self.by_match.setdefault(match_key(name), name)
+
+    def same(self, name: str) -> str | None:
+        """The existing name that is this partner under the match key (an exact name included)."""
+        if (exact := self.names.get(name_key(name))) is not None:
+            return exact
+        same = match_key(name)
+        return self.by_match.get(same) if same else None
+
+    def close(self, name: str) -> list[str]:
+        """Existing names this one is a prefix of, or that are a prefix of it."""
+        key = name_key(name)
+        start = bisect.bisect_left(self.keys, key)
+        found = set()
+        for existing in self.keys[start:]:
+            if not existing.startswith(key):
+                break
+            found.add(existing)
+        found |= {key[:end] for end in range(1, len(key)) if key[:end] in self.names}
+        found.discard(key)
+        return sorted(self.names[k] for k in found)
+
+
+def same_partner_error(name: str, existing: str, *, usage: str | None) -> UserError:
+    if name_key(existing) == name_key(name):
+        return UserError(f"*{escape(existing)}* already exists. See it with `/partner status {escape(ref(existing))}`.")
+    return UserError(
+        f"*{escape(existing)}* already exists, and *{escape(name)}* would be the same partner "
+        "(names are compared without case, punctuation or a legal suffix like Inc or Corp). "
+        f"See it with `/partner status {escape(ref(existing))}`.",
+        usage=usage,
+    )
+
+
 def near_names(ctx: Context, name: str, *, usage: str, confirmed: bool, again: str, exclude_key: str | None = None) -> Reply | None:
-    """Refuse a name that is another partner's under the match key (SPEC §10), and ask
-    before taking one that is a prefix of another partner's name, or has one as its
-    prefix: either would make `acme` stop finding the partner it finds today.
-    `again` is the command as typed (Slack-escaped), re-run with `confirm:yes`."""
+    """Refuse a name that is another partner's under the match key, and ask before
+    taking a prefix near-name (NameIndex). `again` is the command as typed
+    (Slack-escaped), re-run with `confirm:yes`."""
     names = partners.all_name_keys(session=ctx.session)
     names.pop(exclude_key, None)
-    key, same = name_key(name), match_key(name)
-    for existing_key, existing in names.items():
-        if existing_key == key:
-            raise UserError(f"*{escape(existing)}* already exists. See it with `/partner status {escape(ref(existing))}`.")
-        if same and match_key(existing) == same:
-            raise UserError(
-                f"*{escape(existing)}* already exists, and *{escape(name)}* would be the same partner "
-                "(names are compared without case, punctuation or a legal suffix like Inc or Corp). "
-                f"See it with `/partner status {escape(ref(existing))}`.",
-                usage=usage,
-            )
-    close = sorted(existing for existing_key, existing in names.items()
-                   if existing_key.startswith(key) or key.startswith(existing_key))
+    index = NameIndex(names)
+    if (existing := index.same(name)) is not None:
+        raise same_partner_error(name, existing, usage=usage)
+    close = index.close(name)
     if not close or confirmed:
         return None
-    listed = ", ".join(f"*{escape(n)}*" for n in close[:5]) + (f" and {plural(len(close) - 5, 'other')}" if len(close) > 5 else "")
-    command = f"{again} confirm:yes"
-    question = (f":question: *{escape(name)}* and {listed} start the same way, so a short name like "
-                f"`{escape(min([name, *close], key=len).split(' ')[0].casefold())}` could mean either. Is it really another partner? "
-                f"Nothing was saved. To go ahead, type `/partner {escape(slack_to_text(command))}`"
-                + (" or click *Yes, it is another partner*." if len(command) < 1900 else "."))
-    blocks = [section(question)]
-    if len(command) < 1900:
-        # The generic "re-run this command" button (also used by Next page) runs it as the clicker.
-        blocks.append({"type": "actions", "elements": [button("Yes, it is another partner", Action.PAGE, command, style="primary")]})
-    return Reply(text=f"{name} and {', '.join(close[:5])} start the same way; nothing was saved.", blocks=blocks)
+    text, blocks = same_start_question(name, close, f"{again} confirm:yes")
+    return Reply(text=text, blocks=blocks)
 
 
 def ref(name: str) -> str:

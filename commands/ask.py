@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from views.ids import Action
-from views.messages import confirmation, error_blocks
-from views.requests import AskForm, request_message
-from views.text import button, escape
+from views.messages import confirmation
+from views.requests import AskForm, request_message, request_not_posted
+from views.text import escape
 from commands.context import Context, Reply
-from core.messenger import SHARED
 from commands.errors import UserError
 from commands.parser import Command, typed_text
 from commands.refs import take_partner
@@ -110,21 +108,5 @@ def post(ctx: Context, request_id: int, channel: str, *, again: bool = False) ->
 
 
 def not_posted(request: HelpRequest, channel: str, error: str) -> Reply:
-    if error == SHARED:
-        why = (
-            f"<#{channel}> is shared with another organisation, so I didn't post your {request.team} request "
-            f"*#{request.id}* there: partner data stays in your own channels. Ask an admin to "
-            f"`/partner route {request.team} #an-internal-channel`, then click *Post again*."
-        )
-    elif error in ("not_in_channel", "channel_not_found"):
-        why = (
-            f"I'm not in <#{channel}>, so I couldn't post your {request.team} request *#{request.id}* there. "
-            f"Invite me with `/invite @partnerbot` in that channel (or ask an admin to `/partner route {request.team} #channel`), "
-            "then click *Post again*."
-        )
-    else:
-        why = f"Slack refused the post (`{escape(error)}`). Your request *#{request.id}* is saved; click *Post again* in a minute."
-    blocks = error_blocks(why) + [
-        {"type": "actions", "elements": [button("Post again", Action.REQUEST_REPOST, str(request.id), style="primary")]}
-    ]
-    return Reply(text=f"Request #{request.id} is saved but not posted yet.", blocks=blocks)
+    text, blocks = request_not_posted(request, channel, error)
+    return Reply(text=text, blocks=blocks)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from views.messages import confirmation
-from views.requests import request_message, requester_dm
-from views.text import escape, user
+from views.requests import request_message, request_note, requester_dm
+from views.text import user
 from commands import ask
 from commands.context import Context, Reply
 from commands.errors import UserError
@@ -71,9 +71,7 @@ def add_note(ctx: Context, rid: int, note: str) -> Reply | None:
 
     def post_note() -> Reply:
         if request.channel_id and request.message_ts:
-            ctx.slack.post(request.channel_id, f"Note from {user(ctx.caller.user_id)}: {escape(note)}",
-                           [{"type": "section", "text": {"type": "mrkdwn", "text": f":memo: {user(ctx.caller.user_id)}: {escape(note)}"[:3000]}}],
-                           thread_ts=request.message_ts)
+            ctx.slack.post(request.channel_id, *request_note(ctx.caller.user_id, note), thread_ts=request.message_ts)
         if request.requester_id != ctx.caller.user_id:
             _dm(ctx, request, "note")
         return Reply(text="")

@@ -88,3 +88,20 @@ def test_add_and_import_refuse_a_long_tier_alike(slack_app, tmp_path):
     result = cli("import", "partners", str(write_partners(tmp_path / "p.csv", rows)), env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert f"line 2: {message}" in result.stderr
+
+
+def test_commands_build_no_block_kit_inline():
+    """Block Kit is built in views/ (pure builders); a subcommand passes data to one.
+    Fails on a `{"type": "section" | "actions" | …}` literal in commands/."""
+    import ast
+
+    kinds = {"section", "actions", "context", "header", "divider", "input", "button", "mrkdwn", "plain_text", "home", "modal"}
+    found = []
+    for path in sorted((ROOT / "commands").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if (isinstance(key, ast.Constant) and key.value == "type" and isinstance(value, ast.Constant)
+                            and value.value in kinds):
+                        found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from views.text import metric_value, plural, verb
+from views.text import ago, metric_value, plural, verb
 from views.text import MAX_BLOCKS, context, escape, header, lines_section, more, section, user
 from storage.health import stored
 from storage.models import HelpRequest, Partner, Qbr
@@ -136,3 +136,24 @@ def digest(
         blocks += lines_section(["*QBRs in the next 7 days*", *lines, *extra])
     blocks.append(context("Chart of quarter-to-date attainment in the thread."))
     return f"Partner digest {week}", blocks[:MAX_BLOCKS]
+
+
+RUN_ICON = {"ok": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}
+
+
+def job_runs(names: list[str], runs: dict[str, Any], *, now: datetime,
+             webhook_counts: dict[str, int] | None) -> tuple[str, list[dict[str, Any]]]:
+    """`/partner jobs`: each job's last run (a storage.ledger run row), then the webhook outbox if any."""
+    lines = ["*Scheduled jobs: last runs*"]
+    for name in names:
+        r = runs.get(name)
+        if r is None:
+            lines.append(f"• `{name}` · never run")
+            continue
+        icon = RUN_ICON.get(r.outcome, ":hourglass:")
+        lines.append(f"• {icon} `{name}` {ago(r.started_at, now)} · {r.outcome} · sent {r.sent}, "
+                     f"already sent {r.skipped}, failed {r.failed}" + (f" · {r.detail}" if r.detail else ""))
+    if (counts := webhook_counts) is not None:
+        lines.append(f"*Webhook events*: {counts.get('pending', 0):,} pending · {counts.get('delivered', 0):,} delivered · "
+                     f"{counts.get('failed', 0):,} failed · {counts.get('dead', 0):,} dead (gave up after 24 hours)")
+    return "Scheduled jobs", lines_section(lines)

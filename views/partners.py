@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from core.slacktext import slack_to_text
 from views import forms
 from views.ids import Action, Block, View
 from views.text import (
@@ -181,6 +182,22 @@ def partner_card(
 
 def _ref(name: str) -> str:
     return f'"{name}"' if " " in name else name
+
+
+def same_start_question(name: str, close: list[str], command: str) -> tuple[str, list[dict[str, Any]]]:
+    """`add`/`rename` of a name that starts like other partners' names (or they like
+    it): nothing saved, and the way to go ahead (`command`, Slack-escaped, ends in confirm:yes)."""
+    listed = ", ".join(f"*{escape(n)}*" for n in close[:5]) + (f" and {plural(len(close) - 5, 'other')}" if len(close) > 5 else "")
+    offer_button = len(command) < 1900  # a button value holds at most 2,000 characters
+    question = (f":question: *{escape(name)}* and {listed} start the same way, so a short name like "
+                f"`{escape(min([name, *close], key=len).split(' ')[0].casefold())}` could mean either. Is it really another partner? "
+                f"Nothing was saved. To go ahead, type `/partner {escape(slack_to_text(command))}`"
+                + (" or click *Yes, it is another partner*." if offer_button else "."))
+    blocks = [section(question)]
+    if offer_button:
+        # The generic "re-run this command" button (also used by Next page) runs it as the clicker.
+        blocks.append({"type": "actions", "elements": [button("Yes, it is another partner", Action.PAGE, command, style="primary")]})
+    return f"{name} and {', '.join(close[:5])} start the same way; nothing was saved.", blocks
 
 
 def share_actions(command_text: str) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from typing import Any
 
 from pydantic import RootModel, ValidationError
 
+from core.messenger import SHARED
 from views import forms
 from views.ids import Action, Block, View
+from views.messages import error_blocks
 from views.text import next_page, paginate, partner_picker, MAX_BLOCKS, ago, button, context, cut, escape, lines_section, section, user
 from storage.models import HelpRequest, Partner, RequestStatus
 
@@ -213,3 +215,30 @@ def ask_modal(teams: list[str] | None = None) -> dict[str, Any]:
 
 def partner_options(names: list[tuple[int, str]]) -> list[dict[str, Any]]:
     return [{"text": {"type": "plain_text", "text": cut(name, 75)}, "value": str(pid)} for pid, name in names[:100]]
+
+
+def request_note(author_id: str, note: str) -> tuple[str, list[dict[str, Any]]]:
+    """A note added to a request, posted in the thread of the request's message."""
+    return f"Note from {user(author_id)}: {escape(note)}", [section(f":memo: {user(author_id)}: {escape(note)}")]
+
+
+def request_not_posted(request: HelpRequest, channel: str, error: str) -> tuple[str, list[dict[str, Any]]]:
+    """The requester's answer when the team channel took no post: why, and **Post again**."""
+    if error == SHARED:
+        why = (
+            f"<#{channel}> is shared with another organisation, so I didn't post your {request.team} request "
+            f"*#{request.id}* there: partner data stays in your own channels. Ask an admin to "
+            f"`/partner route {request.team} #an-internal-channel`, then click *Post again*."
+        )
+    elif error in ("not_in_channel", "channel_not_found"):
+        why = (
+            f"I'm not in <#{channel}>, so I couldn't post your {request.team} request *#{request.id}* there. "
+            f"Invite me with `/invite @partnerbot` in that channel (or ask an admin to `/partner route {request.team} #channel`), "
+            "then click *Post again*."
+        )
+    else:
+        why = f"Slack refused the post (`{escape(error)}`). Your request *#{request.id}* is saved; click *Post again* in a minute."
+    blocks = error_blocks(why) + [
+        {"type": "actions", "elements": [button("Post again", Action.REQUEST_REPOST, str(request.id), style="primary")]}
+    ]
+    return f"Request #{request.id} is saved but not posted yet.", blocks
