@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,8 +13,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from storage import deals, health, kpis, onboarding, partners, qbrs, requests
-from storage.health import Health
+from storage import deals, health, home, kpis, onboarding, partners, qbrs, requests
 from storage.models import Partner, RequestStatus
 from storage.periods import local_today
 
@@ -68,27 +67,7 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
     )
 
 
-def portfolio_rows(session: Session, *, owner_id: str, now: datetime, settings: Settings) -> list[tuple[Partner, datetime | None, Health]]:
-    """The owner's partners with their stored health, worst first."""
-    health.settle(session)
-    return [(r.partner, r.last_touch, health.stored(r.partner)) for r in partners.rows(session=session, owner_id=owner_id, by_health=True)]
-
-
 def portfolio_reply(ctx: Context) -> Reply:
     owner = ctx.caller.user_id
-    rows = portfolio_rows(ctx.session, owner_id=owner, now=ctx.now, settings=ctx.settings)
+    rows = home.portfolio(session=ctx.session, owner_id=owner)
     return Reply(text=f"Portfolio: {plural(len(rows), 'partner')}", blocks=portfolio(rows, owner_id=owner, now=ctx.now))
-
-
-def home(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict:
-    """App Home for a user: portfolio with health, next QBRs, stalled onboarding."""
-    from views.partners import home_view
-
-    today = local_today(now, settings.zone)
-    return home_view(
-        portfolio_rows(session, owner_id=user_id, now=now, settings=settings),
-        user_id=user_id,
-        now=now,
-        upcoming=qbrs.upcoming_qbrs(session=session, start=today, end=today + timedelta(days=30), owner_id=user_id),
-        stalled=onboarding.stalled_rows(session=session, now=now, stall_days=settings.stall_days, owner_id=user_id),
-    )

@@ -19,12 +19,13 @@ from sqlalchemy import delete, event, func, select, update
 from bot.app import web_client
 from bot.slack import JobSlack
 from bot.transfer import export
-from views.partners import partner_card, partner_list, portfolio
+from views.partners import home_view, partner_card, partner_list, portfolio
 from commands import status
 from jobs import kpi_digest
 from jobs.base import JobContext
 from jobs.runner import run_job
 from storage import health, partners
+from storage import home as storage_home
 from storage.db import engine, unit_of_work
 from storage.health import Signals, assess
 from storage.models import DealRegistration, Interaction, KpiTarget, KpiValue, Partner, Qbr, Stage
@@ -231,10 +232,11 @@ def test_every_surface_shows_the_same_health_for_random_records(settings, record
     wanted = [expected(r) for r in records]
     at_risk = sum(h.label == "at risk" for h in wanted)
     with unit_of_work(read_only=True) as s:
-        rows = status.portfolio_rows(s, owner_id="U1", now=NOW, settings=settings)
+        rows = storage_home.portfolio(session=s, owner_id="U1")
         folio = texts(portfolio(rows, owner_id="U1", now=NOW, limit=10))
         listed = texts(partner_list([(r.partner, r.last_touch) for r in partners.rows(session=s)], title="All", now=NOW))
-        home = texts(status.home(s, user_id="U1", now=NOW, settings=settings)["blocks"])
+        mine = storage_home.for_user(session=s, user_id="U1", now=NOW, zone=settings.zone, stall_days=settings.stall_days)
+        home = texts(home_view(mine.portfolio, user_id="U1", now=NOW, upcoming=mine.upcoming, stalled=mine.stalled)["blocks"])
         cards = {p.name: texts(partner_card(status.card_data(s, p, now=NOW, settings=settings), now=NOW, zone=UTC))
                  for p, _, _ in rows}
         digest_settings = settings.model_copy(update={"digest_channel": "C0DIGEST"})

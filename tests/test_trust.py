@@ -320,8 +320,8 @@ def test_status_portfolio_and_home_do_not_grow_statements_with_partners(settings
     number of statements for 30 partners as for 150."""
     from sqlalchemy import delete, event
 
-    from commands import status
     from storage import demo
+    from storage import home as storage_home
 
     def statements(count):
         with unit_of_work() as s:
@@ -336,7 +336,8 @@ def test_status_portfolio_and_home_do_not_grow_statements_with_partners(settings
             run_command(f'status "{name}"', caller=Caller("U0DEMO1"), settings=settings, slack=Quiet(), now=NOW)
             run_command("status", caller=Caller("U0DEMO1"), settings=settings, slack=Quiet(), now=NOW)
             with unit_of_work() as s:
-                status.home(s, user_id="U0DEMO1", now=NOW, settings=settings)
+                mine = storage_home.for_user(session=s, user_id="U0DEMO1", now=NOW, zone=settings.zone, stall_days=settings.stall_days)
+                partner_views.home_view(mine.portfolio, user_id="U0DEMO1", now=NOW, upcoming=mine.upcoming, stalled=mine.stalled)
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         return len(seen)

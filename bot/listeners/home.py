@@ -13,10 +13,10 @@ from bot.listeners import answers
 from bot.listeners.actor import Actor
 from commands import status
 from core.settings import Settings
-from storage import partners
+from storage import home, partners
 from storage.db import unit_of_work
 from views.ids import Action
-from views.partners import partner_card, partner_modal
+from views.partners import home_view, partner_card, partner_modal
 from views.text import section
 
 
@@ -24,8 +24,10 @@ def home_opened(event: dict[str, Any], client: WebClient, actor: Actor) -> None:
     if event.get("tab") != "home" or answers.home(client, actor):
         return
     user_id = actor.caller.user_id
+    now, settings = datetime.now(timezone.utc), actor.deps.settings
     with unit_of_work(read_only=True) as session:
-        view = status.home(session, user_id=user_id, now=datetime.now(timezone.utc), settings=actor.deps.settings)
+        mine = home.for_user(session=session, user_id=user_id, now=now, zone=settings.zone, stall_days=settings.stall_days)
+        view = home_view(mine.portfolio, user_id=user_id, now=now, upcoming=mine.upcoming, stalled=mine.stalled)
     client.views_publish(user_id=user_id, view=view)
 
 
