@@ -15,10 +15,9 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
 
 from core.settings import Settings
-from bot.slack import JobSlack
+from bot.slack import ACCESS_TTL, JobSlack, outsider_reason
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ UNKNOWN = "Slack couldn't confirm who you are just now, so nothing was shown. Pl
 # wait this long for Slack to say who someone is; the lookup goes on in the
 # background and fills the cache for the next try.
 ACK_BUDGET = 2.0
+# Everything else (after the ack) waits at most this long; a rate limit is not waited out.
+LOOKUP_BUDGET = 6.0
 
 
 class Gate:
@@ -46,32 +47,20 @@ class Gate:
             return OUTSIDER
         if self.settings.users and user_id not in self.settings.users:
             return NOT_LISTED
-        if budget is None:
+        if self.slack.knows(user_id, max_age=ACCESS_TTL):  # answered from memory, no thread hop
             return self._decide(user_id)
+        wait = budget or LOOKUP_BUDGET
         future = self._lookups.submit(self._decide, user_id)
         try:
-            return future.result(timeout=budget)
+            return future.result(timeout=wait)
         except FutureTimeout:
-            log.warning("access check: Slack did not answer in %.1f s; refused for now", budget)
+            log.warning("access check: Slack did not answer in %.1f s; refused for now", wait)
             return UNKNOWN
 
     def _decide(self, user_id: str) -> str | None:
-        info = self.slack.user_info(user_id)
-        team = self.slack.own_team()
+        info = self.slack.user_info(user_id, max_age=ACCESS_TTL, quick=True)
+        team = self.slack.own_team(quick=True)
         if info is None or team is None:
             return UNKNOWN
-        if info.get("is_restricted") or info.get("is_ultra_restricted"):
-            return GUEST
-        if info.get("is_stranger") or not _same_organisation(info, team):
-            return OUTSIDER
-        if info.get("deleted") or info.get("is_bot"):
-            return OUTSIDER
-        return None
-
-
-def _same_organisation(info: dict[str, Any], team: dict[str, Any]) -> bool:
-    if info.get("team_id") == team["team_id"]:
-        return True
-    # Enterprise Grid: a member of another workspace of the same organisation.
-    enterprise = (info.get("enterprise_user") or {}).get("enterprise_id")
-    return bool(team.get("enterprise_id") and enterprise == team["enterprise_id"])
+        reason = outsider_reason(info, team)
+        return GUEST if reason == "guest" else OUTSIDER if reason else None

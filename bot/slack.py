@@ -18,11 +18,29 @@ log = logging.getLogger(__name__)
 CHANNEL_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 # How long "this channel is internal" is believed; a channel can become Slack Connect at any time.
 INTERNAL_TTL = 120.0
+# How long "this person is one of us" is believed: a guest or a deactivated account is refused within minutes.
+ACCESS_TTL = 300.0
+# Our own error code for a DM to someone partnerbot does not serve (a guest, another organisation).
+NOT_A_MEMBER = "recipient_not_a_member"
 
 
-def is_channel_id(target: str) -> bool:
-    """Public or private channel IDs (not users, not DMs): the places other people read."""
-    return target[:1] in ("C", "G")
+def is_user_id(target: str) -> bool:
+    """A user ID (a DM opened by posting to it), not a conversation."""
+    return target[:1] in ("U", "W")
+
+
+def outsider_reason(info: dict[str, Any], team: dict[str, Any]) -> str | None:
+    """Why this users.info record is not a full member of this workspace ("guest",
+    "outsider"), or None. Decided from Slack's record alone."""
+    if info.get("is_restricted") or info.get("is_ultra_restricted"):
+        return "guest"
+    if info.get("is_stranger") or info.get("deleted") or info.get("is_bot"):
+        return "outsider"
+    if info.get("team_id") == team["team_id"]:
+        return None
+    # Enterprise Grid: a member of another workspace of the same organisation.
+    enterprise = (info.get("enterprise_user") or {}).get("enterprise_id")
+    return None if team.get("enterprise_id") and enterprise == team["enterprise_id"] else "outsider"
 
 
 def shared_flags(info: dict[str, Any]) -> bool:
@@ -32,14 +50,21 @@ def shared_flags(info: dict[str, Any]) -> bool:
 
 
 class SlackMessenger:
+    TZ_TTL = 86_400.0
+
     def __init__(self, client: WebClient):
         self.client = client
+        # Lookups that decide access answer now or not at all: no waiting out a rate limit.
+        self.quick = WebClient(token=client.token, base_url=client.base_url, timeout=5)
         self._internal: dict[str, float] = {}  # channel → when Slack last said it is not shared
         self._internal_lock = threading.Lock()
+        self._users: dict[str, tuple[dict[str, Any], float]] = {}
+        self._team: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
-    def _call(self, method: str, **kwargs: Any) -> tuple[dict[str, Any] | None, str | None]:
+    def _call(self, method: str, *, quick: bool = False, **kwargs: Any) -> tuple[dict[str, Any] | None, str | None]:
         try:
-            response = getattr(self.client, method.replace(".", "_"))(**kwargs)
+            response = getattr(self.quick if quick else self.client, method.replace(".", "_"))(**kwargs)
             return response.data, None  # type: ignore[return-value]
         except SlackApiError as error:
             code = error.response.get("error") if isinstance(error.response.data, dict) else None
@@ -55,7 +80,7 @@ class SlackMessenger:
         otherwise why nothing may be posted there. Decided at post time and failing
         closed: an error or no answer is a refusal. Only a positive answer is cached,
         briefly."""
-        if not is_channel_id(channel):
+        if is_user_id(channel):
             return None
         now = time.monotonic()
         with self._internal_lock:
@@ -70,8 +95,51 @@ class SlackMessenger:
             self._internal[channel] = now
         return None
 
+    def recipient_problem(self, target: str) -> str | None:
+        """None when a message may go to `target`: a conversation Slack says is internal,
+        or a person who is a full member of this workspace (never a guest or someone
+        of another organisation, whoever set them as owner); fails closed."""
+        if not is_user_id(target):
+            return self.shared_problem(target)
+        info, team = self.user_info(target, max_age=ACCESS_TTL), self.own_team()
+        if info is None or team is None:
+            return "user_unknown"
+        return NOT_A_MEMBER if outsider_reason(info, team) else None
+
+    def user_info(self, user_id: str, *, max_age: float = TZ_TTL, quick: bool = False) -> dict[str, Any] | None:
+        """users.info, remembered up to `max_age`; None when Slack could not tell (not remembered)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._users.get(user_id)
+            if cached and now - cached[1] < max_age:
+                return cached[0]
+        data, _ = self._call("users.info", quick=quick, user=user_id)
+        info = (data or {}).get("user")
+        if info is not None:
+            with self._lock:
+                self._users[user_id] = (info, now)
+        return info
+
+    def knows(self, user_id: str, *, max_age: float) -> bool:
+        """Both this person and this workspace are remembered (no Slack call needed)."""
+        with self._lock:
+            cached = self._users.get(user_id)
+            return self._team is not None and cached is not None and time.monotonic() - cached[1] < max_age
+
+    def own_team(self, *, quick: bool = False) -> dict[str, Any] | None:
+        """auth.test: this workspace (team_id, enterprise_id); None while Slack cannot say."""
+        with self._lock:
+            if self._team is not None:
+                return self._team
+        data, _ = self._call("auth.test", quick=quick)
+        if not data or not data.get("team_id"):
+            return None
+        with self._lock:
+            self._team = {"team_id": data["team_id"], "enterprise_id": data.get("enterprise_id")}
+            return self._team
+
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
-        if problem := self.shared_problem(channel):
+        if problem := self.recipient_problem(channel):
             return Posted(False, channel=channel, error=problem)
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
         if thread_ts:
@@ -111,14 +179,9 @@ class SlackMessenger:
 class JobSlack(SlackMessenger):
     """What jobs need on top of posting: file uploads and users' time zones (cached a day)."""
 
-    TZ_TTL = 86_400.0
-
     def __init__(self, client: WebClient, fallback_zone: ZoneInfo):
         super().__init__(client)
         self.fallback_zone = fallback_zone
-        self._users: dict[str, tuple[dict[str, Any], float]] = {}
-        self._team: dict[str, Any] | None = None
-        self._lock = threading.Lock()
 
     def upload(self, channel: str, thread_ts: str | None, filename: str, title: str, content: bytes) -> Posted:
         """Slack's current upload flow (getUploadURLExternal → upload → completeUploadExternal)."""
@@ -135,20 +198,6 @@ class JobSlack(SlackMessenger):
             return Posted(False, channel=channel, error="network_error")
         return Posted(True, channel=channel, ts=thread_ts)
 
-    def user_info(self, user_id: str) -> dict[str, Any] | None:
-        """users.info, cached a day; None when Slack could not tell (not cached)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._users.get(user_id)
-            if cached and now - cached[1] < self.TZ_TTL:
-                return cached[0]
-        data, _ = self._call("users.info", user=user_id)
-        info = (data or {}).get("user")
-        if info is not None:
-            with self._lock:
-                self._users[user_id] = (info, now)
-        return info
-
     def user_tz(self, user_id: str) -> ZoneInfo:
         name = (self.user_info(user_id) or {}).get("tz")
         if name:
@@ -157,12 +206,6 @@ class JobSlack(SlackMessenger):
             except (ZoneInfoNotFoundError, ValueError):
                 pass
         return self.fallback_zone
-
-    def own_team(self) -> dict[str, Any] | None:
-        """auth.test: this workspace (team_id, enterprise_id); None while Slack cannot say."""
-        with self._lock:
-            if self._team is not None:
-                return self._team
         data, _ = self._call("auth.test")
         if not data or not data.get("team_id"):
             return None

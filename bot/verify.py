@@ -129,3 +129,42 @@ def allowed_response_url(url: object, api_url: str) -> bool:
 def may_respond(context: BoltContext, api_url: str) -> bool:
     """The error handler answers only a request that passed verification, at Slack's own URL."""
     return bool(context.get(VERIFIED)) and allowed_response_url(context.response_url, api_url)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_dict(value: object) -> bool:
+    return isinstance(value, dict)
+
+
+# What each kind of request must carry before anything of ours (or Bolt's) reads it.
+_SHAPES: dict[str, Callable[[dict], bool]] = {
+    "event_callback": lambda b: _is_dict(b.get("event")) and _is_text(b["event"].get("type")),
+    "url_verification": lambda b: _is_text(b.get("challenge")),
+    "block_actions": lambda b: isinstance(b.get("actions"), list) and bool(b["actions"])
+    and all(_is_dict(a) and _is_text(a.get("action_id")) for a in b["actions"]),
+    "block_suggestion": lambda b: _is_text(b.get("action_id")),
+    "view_submission": lambda b: _is_dict(b.get("view")) and _is_text(b["view"].get("type"))
+    and _is_text(b["view"].get("callback_id")) and _is_dict(b["view"].get("state", {})),
+    "view_closed": lambda b: _is_dict(b.get("view")) and _is_text(b["view"].get("callback_id")),
+    "shortcut": lambda b: _is_text(b.get("callback_id")),
+    "message_action": lambda b: _is_text(b.get("callback_id")),
+}
+
+
+def shape_problem(body: dict) -> str | None:
+    """Why a verified body is not a Slack payload partnerbot can read, or None.
+    (Slack never sends these; a signed malformed body is a 400, not a crash.)"""
+    if "command" in body and "type" not in body:
+        return None if _is_text(body.get("command")) and _is_text(body.get("user_id")) else "malformed slash command"
+    kind = body.get("type")
+    if not _is_text(kind):
+        return "no payload type"
+    if "user" in body and kind != "event_callback" and not (_is_dict(body["user"]) and _is_text(body["user"].get("id"))):
+        return "malformed user"
+    check = _SHAPES.get(kind)
+    if check is not None and not check(body):
+        return f"malformed {kind}"
+    return None

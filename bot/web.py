@@ -84,6 +84,8 @@ def _events(app: App, door: verify.Verification | None, environ: dict[str, Any])
         return _refuse(400, f"unreadable body ({type(error).__name__})")
     if not isinstance(request.body, dict) or not request.body:
         return _refuse(400, "not a Slack payload")
+    if problem := verify.shape_problem(request.body):
+        return _refuse(400, problem)
     response = app.dispatch(request)
     headers = [(k, v) for k, values in response.headers.items() if k.lower() != "content-length" for v in values]
     return response.status, headers, (response.body or "").encode("utf-8")

@@ -308,6 +308,15 @@ SIGNED_MALFORMED = {
     "payload= a JSON list": (urllib.parse.urlencode({"payload": "[1, 2]"}).encode(), FORM),
     "empty body": (b"", FORM),
     "missing content type": (b'{"type": ', ""),
+    "an event that is null": (b'{"type": "event_callback", "event": null}', "application/json"),
+    "an event without a type": (b'{"type": "event_callback", "event": {"user": "U1"}}', "application/json"),
+    "a form view without a type": (urllib.parse.urlencode({"payload": json.dumps(
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "x"}})}).encode(), FORM),
+    "a button without actions": (urllib.parse.urlencode({"payload": json.dumps(
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": None})}).encode(), FORM),
+    "a user that is a string": (urllib.parse.urlencode({"payload": json.dumps(
+        {"type": "shortcut", "callback_id": "ask_a_team", "user": "U1"})}).encode(), FORM),
+    "a slash command without a command": (b"text=status&user_id=U1", FORM),
 }
 
 
