@@ -350,7 +350,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     _prepare(settings)
     try:
-        created, updated = import_partners(Path(args.file), update_existing=args.update)
+        created, updated = import_partners(Path(args.file), update_existing=args.update, allow_similar=args.allow_similar)
     except ImportError_ as error:
         raise CommandError(str(error)) from None
     print(f"imported {plural(created, 'partner')}" + (f", updated {updated:,}" if args.update else ""))
@@ -479,6 +479,8 @@ def parser() -> argparse.ArgumentParser:
     imp_partners.add_argument("file")
     imp_partners.add_argument("--update", action="store_true",
                               help="update partners whose name exists (type, tier, owner, stage) instead of refusing them")
+    imp_partners.add_argument("--allow-similar", action="store_true",
+                              help="import names that start the same as another partner's (like Acme and Acme Labs)")
     imp_partners.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="bulk export to CSV (text that looks like a formula is prefixed with ')")

@@ -13,7 +13,7 @@ from bot.progress import progress_bar
 from core.settings import SLACK_USER_ID
 from views.text import plural
 from commands import SUBCOMMANDS
-from commands.add import validate_name, validate_tier
+from commands.add import NameIndex, validate_name, validate_tier
 from commands.errors import UserError
 from storage import exports, partners
 from storage.db import unit_of_work
@@ -68,9 +68,13 @@ def _cell(value: Any) -> str:
 
 # --- import ---------------------------------------------------------------------------
 
-def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing: bool = False) -> tuple[int, int]:
+def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing: bool = False,
+                    allow_similar: bool = False) -> tuple[int, int]:
     """Create the partners of a CSV file (and, with `update_existing`, update the
-    ones whose name exists); all or nothing. Returns (created, updated)."""
+    ones whose name exists); all or nothing. Returns (created, updated). The
+    near-duplicate rule of `add` applies (commands.add.NameIndex): a row that would
+    be an existing partner, or another row, under the match key is bad; a prefix
+    near-name is bad unless `allow_similar`."""
     rows, header = _read(path)
     if not rows:
         raise ImportError_(f"{path} has no rows; expected the header name,type,tier,owner,stage and one partner a line")
@@ -82,6 +86,10 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
     records: dict[str, dict] = {}  # name_key → record, in file order
     lines: dict[str, int] = {}
     stage_given: set[str] = set()
+    with unit_of_work(read_only=True) as session:
+        stored = partners.all_name_keys(session=session)
+    index = NameIndex(stored)
+    row_of: dict[str, int] = {}  # name from the file → its line
     for line, raw in enumerate(rows, start=2):
         if None in raw:
             errors.append((line, "more fields than the header has"))
@@ -96,6 +104,11 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
         if record["name_key"] in lines:
             errors.append((line, f"{record['name']} is already on line {lines[record['name_key']]}"))
             continue
+        if record["name_key"] not in stored and (problem := _near(index, record["name"], row_of, allow_similar)):
+            errors.append((line, problem))
+            continue
+        index.add(record["name"])
+        row_of[record["name"]] = line
         lines[record["name_key"]] = line
         records[record["name_key"]] = record
         if row.get("stage"):
@@ -117,6 +130,20 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
             if draw:
                 draw(min(start + BATCH, len(new)), len(new))
     return len(new), len(changes)
+
+
+def _near(index: NameIndex, name: str, row_of: dict[str, int], allow_similar: bool) -> str | None:
+    """Why a new name breaks the near-duplicate rule, naming the partner (or line) it clashes with."""
+    def named(other: str) -> str:
+        return f"{other} on line {row_of[other]}" if other in row_of else f"{other} (which exists)"
+
+    if (same := index.same(name)) is not None:
+        return (f"{name} would be the same partner as {named(same)}: names are compared without case, "
+                "punctuation or a legal suffix like Inc or Corp")
+    if (close := index.close(name)) and not allow_similar:
+        return (f"{name} starts the same as {', '.join(named(c) for c in close[:3])}, so a short name would stop "
+                "finding one of them; use --allow-similar to import it anyway")
+    return None
 
 
 def _read(path: Path) -> tuple[list[dict], list[str]]:

@@ -329,3 +329,32 @@ def test_demo_digest_counts_registered_deals_and_has_kpi_history(workspace):
         assert expected <= months, (metric, sorted(months))
     quarters = {quarter_of(m) for m in recent}
     assert quarters <= {p for (p,) in query(db, "select distinct period from kpi_targets where metric = 'revenue'")}
+
+
+# --- issue 12 item 1: the near-duplicate rule of `add` holds for import ---------------------
+
+def test_import_refuses_a_partner_that_exists_under_the_match_key(workspace):
+    folder, env, db = workspace
+    assert cli("import", "partners", str(write_partners(folder / "a.csv", [["Acme Corp", "channel", "", "U0DEMO1", ""]])),
+               env=env, cwd=folder).returncode == 0
+    for rows in ([["acme", "channel", "", "U0DEMO1", ""]], [["ACME CORP.", "channel", "", "U0DEMO1", ""]]):
+        result = cli("import", "partners", str(write_partners(folder / "p.csv", rows)), env=env, cwd=folder)
+        assert result.returncode == 1, result.stdout
+        assert f"line 2: {rows[0][0]} would be the same partner as Acme Corp (which exists)" in result.stderr
+    assert query(db, "select name from partners") == [("Acme Corp",)]
+
+
+def test_import_refuses_two_rows_that_are_one_partner_and_prefix_names_unless_allowed(workspace):
+    folder, env, db = workspace
+    rows = [["Globex", "channel", "", "U0DEMO1", ""], ["GLOBEX Inc.", "channel", "", "U0DEMO1", ""]]
+    result = cli("import", "partners", str(write_partners(folder / "p.csv", rows)), env=env, cwd=folder)
+    assert result.returncode == 1
+    assert "line 3: GLOBEX Inc. would be the same partner as Globex on line 2" in result.stderr
+    rows = [["Initech", "channel", "", "U0DEMO1", ""], ["Initech Labs", "alliance", "", "U0DEMO1", ""]]
+    result = cli("import", "partners", str(write_partners(folder / "p.csv", rows)), env=env, cwd=folder)
+    assert result.returncode == 1
+    assert "line 3: Initech Labs starts the same as Initech on line 2" in result.stderr and "--allow-similar" in result.stderr
+    assert query(db, "select count(*) from partners") == [(0,)]
+    result = cli("import", "partners", "--allow-similar", str(folder / "p.csv"), env=env, cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert sorted(query(db, "select name from partners")) == [("Initech",), ("Initech Labs",)]
