@@ -115,6 +115,18 @@ def pacing_clock(monkeypatch) -> FakeClock:
     return clock
 
 
+@pytest.fixture
+def retry_clock(monkeypatch) -> FakeClock:
+    """slack_sdk's rate-limit retries wait their Retry-After on a fake clock: on record, not slept."""
+    from types import SimpleNamespace
+
+    from slack_sdk.http_retry import builtin_handlers
+
+    clock = FakeClock()
+    monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=clock.sleep))
+    return clock
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """Migrate once; each test gets a copy of the migrated file."""
@@ -234,6 +246,10 @@ class SlackApp:
                                                          if k.lower() != "content-length" for v in values],
                               content=(response.body or "").encode("utf-8"))
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the work the app started after its acks has finished (no sleeping)."""
+        self.app.listener_runner.listener_executor.settle(timeout)
+
     def slash(self, text: str, *, user: str = "UOWNER1", channel: str = "C0GENERAL") -> tuple[httpx.Response, str]:
         """Send `/partner text`; returns the HTTP response and the response_url used."""
         response_url = self.fake.new_response_url()
@@ -334,6 +350,45 @@ class SlackApp:
         return self.post(json.dumps(envelope).encode(), "application/json", headers)
 
 
+class _Tracked:
+    """The app's listener executor, counting the work still to finish after the ack:
+    `SlackApp.settle()` waits for it instead of sleeping."""
+
+    def __init__(self, executor: Any) -> None:
+        self._executor = executor
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        with self._idle:
+            self._pending += 1
+        return self._executor.submit(run)
+
+    def settle(self, timeout: float) -> None:
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._pending == 0, timeout):
+                raise AssertionError(f"listener work still running after {timeout}s")
+
+    def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
+        self._executor.shutdown(wait=wait, **kwargs)
+
+
+def _track(app: Any) -> _Tracked:
+    runner = app.listener_runner
+    tracked = _Tracked(runner.listener_executor)
+    runner.listener_executor = tracked
+    runner.lazy_listener_runner.executor = tracked
+    return tracked
+
+
 def _stop(app: Any) -> None:
     """Let the listener threads go (work still running finishes on its own, as before)."""
     app.listener_runner.listener_executor.shutdown(wait=False)
@@ -349,6 +404,7 @@ def serve(app_settings: Settings, fake: Any, *, http: bool = False) -> Iterator[
     fake.reset()
     app_settings = app_settings.model_copy(update={"slack_api_url": fake.api_url})
     app = build_app(app_settings)
+    _track(app)
     if not http:
         try:
             yield SlackApp(app, fake)

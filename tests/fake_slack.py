@@ -29,6 +29,7 @@ class Call:
     headers: dict[str, str]
     body: bytes
     path: str
+    answered: bool = False  # the fake has sent its answer
 
 
 @dataclass
@@ -122,6 +123,19 @@ class FakeSlack:
                 if left <= 0:
                     seen = [c.method for c in self._state.calls]
                     raise AssertionError(f"expected {count} call(s) to {method}, got {len(found)}; received: {seen}")
+                self._lock.wait(left)
+
+    def wait_answered(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Like `wait_for`, until the fake has also sent its answers (a delayed one included)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self._state.calls if c.method == method and c.answered]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} answered call(s) to {method}, got {len(found)}")
                 self._lock.wait(left)
 
     def new_response_url(self) -> str:
@@ -239,6 +253,9 @@ class FakeSlack:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         self._send(request, 200, self._json(result))
+        with self._lock:
+            call.answered = True
+            self._lock.notify_all()
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._state.faults.get(method)

@@ -204,7 +204,7 @@ def test_channel_error_does_not_stop_others_and_retry_sends_later(job_settings, 
     assert all(status == "sent" for *_, status in ledger_rows())
 
 
-def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack):
+def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack, retry_clock):
     pid = add_partner("Acme")
     with unit_of_work() as s:
         qbrs.schedule_qbr(session=s, partner_id=pid, day=date(2026, 11, 27), user_id="U", now=NOW)
@@ -214,6 +214,7 @@ def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack
     assert (result.sent, result.failed) == (1, 0)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2  # the 429, then the retry
 
+    assert len(retry_clock.slept) == 1 and retry_clock.slept[0] >= 1  # after Retry-After: 1
 
 def test_server_error_marks_failed_for_retry(job_settings, slack, fake_slack):
     pid = add_partner("Acme")
