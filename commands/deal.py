@@ -8,6 +8,7 @@ from views.deals import conflict_message, decision_dm, holder_names
 from views.messages import confirmation
 from views.text import money
 from views.text import a, escape
+from core.messenger import SHARED
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, amount, amount_words, choice, split_options
@@ -72,26 +73,42 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
 
     def notify() -> Reply:
         text, blocks = conflict_message(deal, partner, earlier, currency=currency, holders=others)
-        targets = [ctx.settings.digest_channel] if ctx.settings.digest_channel else list(ctx.settings.admins)
-        for target in targets:
-            ctx.slack.post(target, text, blocks)
-        if ctx.settings.digest_channel:
-            where = f"An admin will approve or reject it in <#{ctx.settings.digest_channel}>"
-        elif ctx.settings.admins:
-            where = "The admins got a DM to approve or reject it"
-        else:
-            where = "No admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
+        where, decided = deliver_conflict(ctx, text, blocks, deal_id)
         held_by = f" Also registered by {holder_names(also)}." if also else ""
         return Reply(
             text=f"Deal #{deal_id} is flagged as a conflict.",
             blocks=confirmation(
                 f"Deal *#{deal_id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* "
                 f"registered this customer first ({first_line}).{held_by}",
-                detail=f"{where}; you'll get a DM with the outcome.",
+                detail=f"{where}; you'll get a DM with the outcome." if decided else where,
             ),
         )
 
     return Reply(text="", after=notify)
+
+
+def deliver_conflict(ctx: Context, text: str, blocks: list[dict], deal_id: int) -> tuple[str, bool]:
+    """Post a conflict where an admin can decide it: the digest channel, else (none
+    set, or the post failed, e.g. a shared channel) a DM to each admin. Returns what
+    the registrant is told — where it actually went — and whether anyone got it."""
+    digest, admins = ctx.settings.digest_channel, list(ctx.settings.admins)
+    missed = ""
+    if digest:
+        posted = ctx.slack.post(digest, text, blocks)
+        if posted.ok:
+            return f"An admin will approve or reject it in <#{digest}>", True
+        why = "it is shared with another organisation" if posted.error == SHARED else f"`{posted.error}`"
+        missed = f"It couldn't be posted to <#{digest}> ({why}), "
+    if not admins:
+        unset = "no admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
+        return (missed + "and " + unset) if missed else unset[0].upper() + unset[1:], False
+    reached = [admin for admin in admins if ctx.slack.post(admin, text, blocks).ok]
+    if reached:
+        told = "the admins got a DM" if len(reached) == len(admins) else f"{', '.join(f'<@{a}>' for a in reached)} got a DM"
+        told = f"{told} to approve or reject it"
+        return (missed + "so " + told) if missed else told[0].upper() + told[1:], True
+    return ((missed + "and the DMs to the admins failed too") if missed else "The DMs to the admins failed")  \
+        + f": nobody has been asked yet, so tell an admin about deal #{deal_id} (it stays a conflict until one decides)", False
 
 
 def duplicate_text(existing: DealRegistration, partner: Partner, ctx: Context) -> str:

@@ -348,3 +348,30 @@ def test_migration_0012_cancels_duplicate_upcoming_qbrs_and_rekeys_sent_reminder
     command.downgrade(config, "0011")
     with engine.begin() as c:
         assert c.execute(text("SELECT period FROM notification_ledger")).scalar() == "reminder"
+
+
+# --- issue 12 item 3: a conflict the digest channel refuses goes to the admins by DM -----
+
+def test_a_conflict_the_digest_channel_refuses_goes_to_the_admins_and_the_reply_says_so(fake_slack, database_url):
+    from tests.conftest import serve
+
+    settings = make_settings(DATABASE_URL=database_url, PARTNERBOT_DIGEST_CHANNEL="C0DIGEST", PARTNERBOT_ADMINS="UADMIN1,UADMIN2")
+    with serve(settings, fake_slack) as app:
+        for name, owner in (("Acme", "UACME1"), ("Hooli", "UHOOLI1"), ("Initech", "UINIT1")):
+            app.command(f"add {name} type:channel", user=owner)
+        body(app, "deal acme Initrode 10k", user="UACME1")
+        app.fake.fail_next("chat.postMessage", "channel_is_shared")
+        reply = body(app, "deal hooli Initrode 20k", user="UHOOLI1")
+        assert "flagged as a *conflict*" in reply and "<#C0DIGEST>" in reply
+        assert "shared with another organisation" in reply and "the admins got a DM to approve or reject it" in reply
+        assert "An admin will approve or reject it in" not in reply
+        posted = {c.args["channel"]: c for c in app.fake.calls_to("chat.postMessage")}
+        assert {"UADMIN1", "UADMIN2"} <= set(posted)
+        assert posted["UADMIN1"].args["blocks"][-1]["elements"][0]["action_id"] == Action.DEAL_APPROVE
+
+        # Nowhere at all: the registrant is told nobody has been asked.
+        app.fake.fail_next("chat.postMessage", "channel_is_shared")
+        app.fake.fail_next("chat.postMessage", "cannot_dm_bot", times=2)
+        reply = body(app, "deal initech Initrode 5k", user="UINIT1")
+        assert "DMs to the admins failed too" in reply and "tell an admin about deal #3" in reply
+        assert "got a DM" not in reply and "you'll get a DM with the outcome" not in reply
