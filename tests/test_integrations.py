@@ -6,6 +6,7 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -216,7 +217,9 @@ def outbox():
         return list(s.scalars(select(WebhookOutbox)))
 
 
-def test_retries_after_receiver_downtime_with_same_id_and_fresh_signature(database_url):
+def test_retries_after_receiver_downtime_with_same_id_and_fresh_signature(database_url, monkeypatch):
+    later = [0.0]  # seconds the signing clock is ahead of real time
+    monkeypatch.setattr(webhook_delivery, "time", SimpleNamespace(time=lambda: time.time() + later[0]))
     with FakeHttp() as receiver:
         receiver.queue = [Answer(503, b"down"), Answer(200, {})]
         settings = hook_settings(receiver.url, database_url)
@@ -226,7 +229,7 @@ def test_retries_after_receiver_downtime_with_same_id_and_fresh_signature(databa
         (row,) = outbox()
         assert row.status == "pending" and row.next_attempt_at == NOW + timedelta(seconds=10)
         assert webhook_delivery.deliver_due(settings=settings, now=NOW + timedelta(seconds=5)).considered == 0
-        time.sleep(1.1)  # a later attempt carries a later timestamp
+        later[0] = 1.1  # a later attempt carries a later timestamp
         second = webhook_delivery.deliver_due(settings=settings, now=NOW + timedelta(seconds=11))
         assert second.sent == 1
     a, b = receiver.seen
