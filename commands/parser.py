@@ -462,16 +462,26 @@ def take_date(tokens: list[Token], index: int, *, today: date, past: bool = Fals
         return date_.fromisoformat(text), index + 1
     except ValueError:
         pass
+    if _DATE_SHAPED.match(text):
+        raise ParseError(f"{shown(text)} is not a date. {help_}")
     if first in ("in", "next", "last") or first.isdigit():
         raise ParseError(f"{shown(' '.join(words))} is not a date I can read. {help_}")
     raise ParseError(f"{shown(text)} is not a date. {help_}")
 
 
+# A word shaped like a date (`2026-13-01`, `31/31`, `1/2/3`) is meant as one: where a
+# date is optional it is an error when invalid, never silently taken as other text.
+_DATE_SHAPED = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,4}/\d{1,4}(?:/\d{1,4})?$")
+
+
 def try_date(tokens: list[Token], index: int, *, today: date, past: bool = False) -> tuple[date | None, int]:
-    """A date at `index` if one is there (e.g. before free-text notes), else (None, index)."""
+    """A date at `index` if one is there (e.g. before free-text notes), else (None, index).
+    A date-shaped word that is no valid date is an error."""
     try:
         return take_date(tokens, index, today=today, past=past)
     except UserError:
+        if index < len(tokens) and _DATE_SHAPED.match(tokens[index].text):
+            raise
         return None, index
 
 

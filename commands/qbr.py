@@ -12,7 +12,7 @@ from views.messages import confirmation
 from views.text import cut, escape, plural
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, take_date
+from commands.parser import Command, take_date, try_date
 from commands.refs import take_partner
 from storage import audit, qbrs
 from storage.models import Partner
@@ -101,12 +101,8 @@ def cancel(cmd: Command, index: int, partner: Partner, today: date, ctx: Context
 
 def held_date(cmd: Command, index: int, today: date) -> tuple[date, int]:
     """An optional date right after `done` (default today) and the index after it."""
-    if index >= len(cmd.tokens):
-        return today, index
-    try:
-        return take_date(cmd.tokens, index, today=today, past=True)  # `12/20`, `tuesday`: the last one
-    except UserError:  # not a date: the notes start here
-        return today, index
+    day, after = try_date(cmd.tokens, index, today=today, past=True)  # `12/20`, `tuesday`: the last one
+    return (day, after) if day is not None else (today, index)  # not a date: the notes start here
 
 
 def done(cmd: Command, index: int, partner: Partner, today: date, ctx: Context) -> Reply:

@@ -420,3 +420,21 @@ def test_qbr_done_takes_past_date_forms(slack_app):
         slack_app.command(f"qbr acme done {typed} renewal agreed")
         with unit_of_work() as s:
             assert expected in set(s.scalars(select(Qbr.held_on))), typed
+
+
+# --- issue 12 item 8: a date-shaped word that is no date is an error, not notes ------------
+
+def test_a_date_shaped_word_that_is_no_date_is_refused_where_a_date_is_optional(slack_app):
+    slack_app.command("add Oceanic type:alliance")
+    for typed in ("2026-13-01", "31/31", "2026-02-30"):
+        reply = body(slack_app.command(f"qbr oceanic done {typed} notes"))
+        assert f"`{typed}` is not a date" in reply, typed
+    with unit_of_work() as s:
+        from storage.models import Qbr
+        assert s.scalar(select(func.count()).select_from(Qbr)) == 0
+    # A real date, or none, still works: notes start after it.
+    slack_app.command("qbr oceanic done 2026-11-30 went well")
+    with unit_of_work() as s:
+        from storage.models import Qbr
+        (qbr,) = s.scalars(select(Qbr))
+        assert (qbr.held_on.isoformat(), qbr.notes) == ("2026-11-30", "went well")
