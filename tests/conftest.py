@@ -157,16 +157,24 @@ def _postgres_url() -> str:
 
 
 def _truncate_postgres(url: str) -> None:
+    """Empty every table and restart the ids at 1. DELETE, children first, and setval:
+    on tables this small that is ~10 ms, where one TRUNCATE of them all took ~0.4 s."""
     engine = storage_db.configure(url)
     with engine.begin() as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-            )
-        ]
-        if tables:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        if "tables" not in _pg_state:
+            from storage.models import Base
+
+            present = {row[0] for row in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))}
+            known = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
+            _pg_state["tables"] = sorted(present - set(known)) + known
+            _pg_state["sequences"] = [row[0] for row in connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))]
+        for table in _pg_state["tables"]:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        if _pg_state["sequences"]:
+            resets = ", ".join(f"setval('\"{name}\"', 1, false)" for name in _pg_state["sequences"])
+            connection.execute(text(f"SELECT {resets}"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
