@@ -11,7 +11,7 @@ from views.text import a, escape
 from core.messenger import SHARED
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, amount, amount_words, choice, split_options
+from commands.parser import Command, amount, amount_words, choice, examples, shown, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
 from storage import audit, deals, webhooks
@@ -30,9 +30,12 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if len(positional) < 2:
         raise UserError("Give the customer and the amount, e.g. `/partner deal acme \"Globex Inc\" 25k`.", usage=USAGE)
     words = amount_words(positional) or 1  # `25k`, `1.2 million`, `$ 50k`
-    value, percent = amount(" ".join(t.text for t in positional[-words:]), what="deal amount", currency=ctx.settings.currency)
-    if percent or value <= 0:
-        raise UserError("A deal amount is a positive sum like `25,000` or `$1.2M`.", usage=USAGE)
+    forms = examples("money", ctx.settings.currency)
+    typed = " ".join(t.text for t in positional[-words:])
+    # One rule, said the same way everywhere: a deal amount is money, more than zero.
+    value, percent = amount(typed, what="deal amount", currency=ctx.settings.currency, forms=forms, positive=True)
+    if percent:
+        raise UserError(f"{shown(typed)} is a percentage; a deal amount is money, like {forms}.", usage=USAGE)
     customer = clean(" ".join(t.text for t in positional[:-words]))
     if not match_key(customer) or len(customer) > MAX_CUSTOMER:
         raise UserError(f"Give the customer's name (up to {MAX_CUSTOMER} characters).", usage=USAGE)

@@ -9,7 +9,7 @@ from views.text import metric_value
 from views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, amount, choice, period, shown, split_options
+from commands.parser import Command, amount, choice, examples, period, shown, split_options
 from commands.permissions import require_owner_or_admin
 from commands.refs import take_partner
 from storage import audit, kpis
@@ -21,17 +21,22 @@ TARGET_USAGE = "target <partner> <revenue|leads|adoption|deals> <value> [period:
 TARGET_DESCRIPTION = "set a joint business plan target (default: this quarter)"
 
 
+FORMS = {"revenue": "money", "leads": "count", "deals": "count", "adoption": "percent"}
+
+
 def metric_amount(metric: str, text: str, usage: str, currency: str) -> Decimal:
     # Only revenue is money: a currency mark on leads, deals or adoption is refused.
-    value, percent = amount(text, what=f"{metric} value", currency=currency if metric == "revenue" else None)
+    # Errors suggest only the forms this metric takes (parser.examples).
+    forms = examples(FORMS[metric], currency)
+    value, percent = amount(text, what=f"{metric} value", currency=currency if metric == "revenue" else None, forms=forms)
     if metric == "adoption":
         if value > 100:
-            raise UserError("Adoption is a percentage from 0 to 100 (`45%` or `45`).", usage=usage)
+            raise UserError(f"Adoption is a percentage from 0 to 100, like {forms}.", usage=usage)
         return value
     if percent:
-        raise UserError(f"{shown(text)} is a percentage; only adoption is measured in %.", usage=usage)
+        raise UserError(f"{shown(text)} is a percentage; only adoption is measured in %. Write {metric} like {forms}.", usage=usage)
     if metric in ("leads", "deals") and value != value.to_integral_value():
-        raise UserError(f"{metric.capitalize()} are counted in whole numbers.", usage=usage)
+        raise UserError(f"{metric.capitalize()} are counted in whole numbers, like {forms}.", usage=usage)
     return value
 
 

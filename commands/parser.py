@@ -234,6 +234,19 @@ _TAIL_PART = re.compile(r"%|[^\W\d_]+|[^\w\s%.,]+")
 AMOUNT_FORMS = "`12,500`, `12.5k`, `$1.2M`, `1.2 million` or `45%`"
 
 
+def examples(kind: str, currency: str | None = None) -> str:
+    """The forms an error suggests for one kind of value — only forms that place
+    accepts: `money` (in the configured currency), `count` (whole numbers) or
+    `percent` (0–100)."""
+    if kind == "money":
+        return f"`12,500`, `12.5k` or `{escape(money(Decimal(1_200_000), currency or 'USD'))}`"
+    if kind == "count":
+        return "`12` or `1,200`"
+    if kind == "percent":
+        return "`45%` or `45`"
+    return AMOUNT_FORMS
+
+
 def _currency_symbols() -> dict[str, str]:
     """Currency symbol (as babel writes it in en_US) → ISO code, for every currency babel knows."""
     from babel.numbers import get_currency_symbol, list_currencies
@@ -266,17 +279,20 @@ def currency_of(mark: str, configured: str) -> str | None:
     return _SYMBOLS.get(mark)
 
 
-def amount(text: str, *, what: str = "value", currency: str | None = None) -> tuple[Decimal, bool]:
+def amount(text: str, *, what: str = "value", currency: str | None = None, forms: str = AMOUNT_FORMS,
+           positive: bool = False) -> tuple[Decimal, bool]:
     """`12,500`, `12.5k`, `$1.2M`, `1.2 million`, `$50k`, `45%` → (Decimal, is_percent).
 
     With `currency` (money), a currency symbol or code must be that currency's;
     without it, a currency mark is refused. Amounts keep their cents; above
-    MAX_AMOUNT they are refused."""
+    MAX_AMOUNT they are refused. `forms` are the examples the errors suggest (see
+    `examples`); `positive` refuses zero too, and the errors say so."""
+    least = "more than zero" if positive else "zero or more"
     cleaned = " ".join(text.replace("\u00a0", " ").split())
-    not_amount = ParseError(f"{shown(text)} is not {a(what)}. Write it like {AMOUNT_FORMS}.")
+    not_amount = ParseError(f"{shown(text)} is not {a(what)}. Write it like {forms}.")
     match = _AMOUNT.match(cleaned)
     if "-" in (match["pre"] if match else cleaned[:1]):
-        raise ParseError(f"{shown(text)} is negative; {a(what)} is zero or more.")
+        raise ParseError(f"{shown(text)} is negative; {a(what)} is {least}, like {forms}.")
     if not match:
         raise not_amount
     tail = match["tail"]
@@ -296,7 +312,7 @@ def amount(text: str, *, what: str = "value", currency: str | None = None) -> tu
         if code is None:
             raise not_amount
         if currency is None:
-            raise ParseError(f"{shown(text)} is money, but {a(what)} is a plain number like `120`.")
+            raise ParseError(f"{shown(text)} is money, but {a(what)} is a plain number: write it like {forms}.")
         if code != currency.upper():
             raise ParseError(
                 f"{shown(text)} is in {code}, but amounts here are in {currency.upper()} (`PARTNERBOT_CURRENCY`): "
@@ -307,6 +323,8 @@ def amount(text: str, *, what: str = "value", currency: str | None = None) -> tu
     number = Decimal(match["num"].replace(",", "")) * magnitude
     if number > MAX_AMOUNT:
         raise ParseError(f"{shown(text)} is more than {MAX_AMOUNT:,}: too large to be a real {what}.")
+    if positive and number == 0:
+        raise ParseError(f"{shown(text)} is zero; {a(what)} is {least}, like {forms}.")
     return number.quantize(Decimal("0.01")), percent
 
 

@@ -438,3 +438,62 @@ def test_a_date_shaped_word_that_is_no_date_is_refused_where_a_date_is_optional(
         from storage.models import Qbr
         (qbr,) = s.scalars(select(Qbr))
         assert (qbr.held_on.isoformat(), qbr.notes) == ("2026-11-30", "went well")
+
+
+# --- issue 12 item 9: an error suggests only forms that place accepts --------------------
+
+def test_value_errors_suggest_only_what_that_metric_takes(slack_app):
+    slack_app.command("add Acme type:channel")
+    revenue = body(slack_app.command("kpi acme revenue lots"))
+    assert "`12.5k`" in revenue and "`$1.2M`" in revenue and "45%" not in revenue
+    assert "45%" not in body(slack_app.command("target acme revenue 1e13"))
+    for line in ("kpi acme deals 1e13", "deal acme Initrode 1e13"):
+        text = body(slack_app.command(line))
+        assert "45%" not in text, line
+    assert "$1.2M" not in body(slack_app.command("kpi acme deals 1e13"))
+    adoption = body(slack_app.command("kpi acme adoption $5"))
+    assert "`45%` or `45`" in adoption and "`120`" not in adoption
+    # The deal rule and its message agree: more than zero, for -5 and 0 alike.
+    for typed in ("-5", "0"):
+        text = body(slack_app.command(f"deal acme Initrode {typed}"))
+        assert "a deal amount is more than zero" in text and "zero or more" not in text, typed
+    assert count(DealRegistration) == 0 and kpi_value() is None
+
+
+BAD_VALUES = st.one_of(
+    st.sampled_from(["lots", "1e13", "-5", "0", "$5", "C$5k", "45%", "12.5", "200%", "10000000000000", "€5", "5 EUR", "k"]),
+    st.text(alphabet="0123456789-.,%$kKmMe€", min_size=1, max_size=8),
+)
+PLACES = ["kpi acme {metric} {value}", "target acme {metric} {value}"]
+
+
+@pytest.fixture
+def channel_partner(settings):
+    run_command("add Acme type:channel", caller=Caller("UADMIN1", "C1"), settings=settings, slack=Quiet())
+    return settings
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=BAD_VALUES, data=st.data())
+def test_every_form_an_amount_error_suggests_parses_in_that_place(channel_partner, value, data):
+    import itertools
+    import re as re_
+
+    line = data.draw(st.sampled_from(
+        [p.format(metric=m, value="{value}") for p in PLACES for m in ("revenue", "leads", "adoption", "deals")]
+        + ["deal acme {customer} {value}"]))
+    customers = (f"Customer{n}" for n in itertools.count(int(datetime.now().timestamp() * 1000)))
+
+    def run(typed: str) -> str:
+        text = line.format(value=typed, customer=next(customers))
+        return texts(run_command(text, caller=Caller("UADMIN1", "C1"), settings=channel_partner, slack=Quiet()).blocks)
+
+    error = run(value)
+    if not error.startswith(":warning:"):
+        return
+    spans = re_.findall(r"`([^`]+)`", error.split("Usage:")[0])
+    if error.startswith(":warning: `"):
+        spans = spans[1:]  # the value as typed, echoed back
+    suggested = [e for e in spans if not e.startswith(("PARTNERBOT_", "/partner", "period:"))]
+    for example in suggested:
+        assert not run(example).startswith(":warning:"), (line, value, error, example)
