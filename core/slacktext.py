@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import re
 
-_SLACK_REF = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>|<(https?://[^>|]+)(?:\|([^>]*))?>")
+# Mentions (`<@U1|name>`, `<#C1|name>`, `<!here>`) and links of any scheme: Slack turns
+# what the user typed (`Partner.io`, `a@b.com`) into `<http://Partner.io|Partner.io>`,
+# `<mailto:a@b.com|a@b.com>`.
+_SLACK_REF = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>|]+)(?:\|([^>]*))?>")
 
 
 def slack_to_text(raw: str) -> str:
-    """Mentions become @names and #channels, links their URL, and the three
-    entities Slack escapes (`&amp;`, `&lt;`, `&gt;`) the characters again."""
+    """Mentions become @names and #channels, links their label (what the person
+    typed) or, without one, their URL, and the three entities Slack escapes
+    (`&amp;`, `&lt;`, `&gt;`) the characters again."""
 
     def readable(match: re.Match[str]) -> str:
         sigil, ident, label, url, url_label = match.groups()
         if url:
-            return url
+            return url_label or url
         if sigil == "!":
             # <!here>, <!channel>, <!subteam^S123|@team>, <!date^…|fallback>
             if label:

@@ -28,7 +28,7 @@ def test_slack_escapes_are_undone_once():
 
 def test_mentions_become_readable_text():
     assert slack_to_text("ping <@U123|bob> in <#C1|general> <!here>") == "ping @bob in #general @here"
-    assert slack_to_text("<!subteam^S1|@legal> <https://x.io|x>") == "@legal https://x.io"
+    assert slack_to_text("<!subteam^S1|@legal> <https://x.io|x> <https://y.io>") == "@legal x https://y.io"
 
 
 def test_user_tokens_carry_ids():

@@ -497,3 +497,16 @@ def test_every_form_an_amount_error_suggests_parses_in_that_place(channel_partne
     suggested = [e for e in spans if not e.startswith(("PARTNERBOT_", "/partner", "period:"))]
     for example in suggested:
         assert not run(example).startswith(":warning:"), (line, value, error, example)
+
+
+# --- issue 12 item 10: Slack's auto-links read as what the person typed --------------------
+
+def test_slack_auto_links_are_read_as_typed(slack_app):
+    reply = body(slack_app.command("add <http://Partner.io|Partner.io> type:channel"))
+    assert "Added *Partner.io*" in reply, reply
+    slack_app.command('deal partner.io "<mailto:a@b.com|a@b.com>" 5k')
+    with unit_of_work() as s:
+        assert s.scalar(select(DealRegistration.customer)) == "a@b.com"
+    slack_app.command("log partner.io call see <https://docs.example/x> and <mailto:c@d.com|c@d.com>")
+    with unit_of_work() as s:
+        assert s.scalar(select(Interaction.summary)) == "see https://docs.example/x and c@d.com"
