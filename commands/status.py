@@ -45,7 +45,8 @@ def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str],
 def card_data(session: Session, partner: Partner, *, now: datetime, settings: Settings) -> CardData:
     recent = partners.recent_interactions(session=session, partner_id=partner.id, limit=5)
     quarter, months, _ = quarter_progress(now, settings)
-    attainment = kpis.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter)
+    attainment = kpis.quarter_attainment(session=session, partner_id=partner.id, months=months, quarter=quarter,
+                                         as_of=now, zone=settings.zone)
     today = local_today(now, settings.zone)
     next_qbr, last_qbr = qbrs.next_and_last_qbr(session=session, partner_id=partner.id, today=today)
     return CardData(

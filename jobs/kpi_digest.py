@@ -32,7 +32,8 @@ def collect(ctx: JobContext) -> list[Notification]:
     quarter = quarter_of(month_of(last_day), fiscal_start=s.fiscal_year_start)
     months = [m for m in quarter_months(quarter, fiscal_start=s.fiscal_year_start) if m <= month_of(last_day)]
     totals = kpis.totals_for_months(session=ctx.session, months=months)
-    targets = kpis.target_totals(session=ctx.session, quarter=quarter, months=months)
+    judged = kpis.workspace_attainment(session=ctx.session, quarter=quarter, months=months, as_of=end, zone=s.zone)
+    attained, targets = {m: a for m, (a, _) in judged.items()}, {m: t for m, (_, t) in judged.items()}
     week = iso_week(week_start)
     previous_payload = ledger.payload_of(session=ctx.session, job=JOB_ID, subject="digest", period=iso_week(week_start - timedelta(days=7)))
     previous = None
@@ -47,12 +48,12 @@ def collect(ctx: JobContext) -> list[Notification]:
         "upcoming": qbrs.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
         "activity": partners.activity(session=ctx.session, start=start, end=end),
     }
-    text, blocks = digest(week=week, quarter=quarter, targets=targets, previous=previous,
+    text, blocks = digest(week=week, quarter=quarter, targets=targets, attained=attained, previous=previous,
                           top=kpis.partner_revenue(session=ctx.session, months=months), currency=s.currency, **facts)
     meta = {"quarter": quarter, "totals": {k: str(v) for k, v in totals.items()}}
     out = [Notification(JOB_ID, "digest", week, s.digest_channel, text, blocks, meta=meta)]
     if not nothing_to_report(**facts):
-        png = attainment_png(quarter=quarter, totals=totals, targets=targets)
+        png = attainment_png(quarter=quarter, totals=attained, targets=targets)
         out.append(Notification(JOB_ID, "chart", week, s.digest_channel, f"Attainment {quarter}", [],
                                 thread_of="digest", file=(f"attainment-{week}.png", f"Quarter-to-date attainment {quarter}", png)))
     return out

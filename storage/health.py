@@ -3,9 +3,11 @@
 `assess()` scores a partner 0–100 from all its signals. Start at 100 and subtract:
 - stage: at-risk −30; churned scores 0 outright;
 - recency of interactions: no touch in 30+ days −15, in 60+ days −30;
-- KPI pace this quarter (metrics with a target): 50 points × (share of the
-  quarter passed − share of the target reached), when that is 5 points or
-  more; the worst metric counts. At 4 % of target at the end of the quarter
+- KPI pace this quarter (metrics with a target, judged by storage.kpis.judge):
+  50 points × (share of the target's time passed − share of the target
+  reached), when that is 5 points or more; the worst metric counts. The
+  target's time is the quarter, or only its months that have month targets;
+  adoption is a level: 50 × (1 − share reached), not prorated. At 4 % of target at the end of the quarter
   that is −48 ("revenue at 4% of target, 96% behind pace"); at 25 % half-way
   through it is −12;
 - QBR cadence: no QBR held within `qbr_interval_days` (active or at-risk
@@ -30,11 +32,9 @@ when a reply asks for it through `settle()`). Time alone also changes health
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -94,8 +94,9 @@ class Signals:
     stage: str
     created_at: datetime
     last_touch: datetime | None
-    # (metric, actual, target) for metrics with a target this quarter
-    attainment: list[tuple[str, float, float]] | None = None
+    # (metric, actual, target[, elapsed]) for metrics with a target this quarter; elapsed is
+    # the share of the target's months passed (default: quarter_elapsed), None for a level
+    attainment: list[tuple] | None = None
     quarter_elapsed: float = 1.0  # share of the quarter passed, 0–1
     last_qbr: date | None = None
     onboarding_since: datetime | None = None  # last checklist change (or creation)
@@ -129,8 +130,12 @@ def rules() -> Rules:
     return _rules
 
 
-def kpi_penalty(metric: str, ratio: float, elapsed: float) -> tuple[int, str] | None:
-    """Continuous in the shortfall: 50 × (share of quarter passed − share of target reached)."""
+def kpi_penalty(metric: str, ratio: float, elapsed: float | None) -> tuple[int, str] | None:
+    """Continuous in the shortfall: 50 × (share of the target's time passed − share of target
+    reached); a level (elapsed None: adoption) is judged as it stands, 50 × (1 − share)."""
+    if elapsed is None:
+        penalty = round(KPI_MAX_PENALTY * (1 - ratio))
+        return (penalty, f"{metric} at {ratio:.0%} of target") if penalty >= KPI_MIN_PENALTY else None
     elapsed = min(max(elapsed, 0.0), 1.0)
     penalty = round(KPI_MAX_PENALTY * (elapsed - ratio))
     if penalty < KPI_MIN_PENALTY:
@@ -153,8 +158,8 @@ def assess(signals: Signals, *, now: datetime, qbr_interval_days: int = 90, stal
         penalties.append((penalty, f"never contacted in {days} days" if never else f"no interaction in {days} days"))
     kpi = [
         found
-        for metric, actual, target in (s.attainment or [])
-        if target and (found := kpi_penalty(metric, actual / target, s.quarter_elapsed))
+        for metric, actual, target, *elapsed in (s.attainment or [])
+        if target and (found := kpi_penalty(metric, actual / target, elapsed[0] if elapsed else s.quarter_elapsed))
     ]
     if kpi:
         penalties.append(max(kpi, key=lambda p: p[0]))
@@ -221,7 +226,7 @@ def gather(*, session: Session, now: datetime, rules: Rules, partner_ids: list[i
         .where(DealRegistration.status == DealStatus.CONFLICT.value, *only(DealRegistration.partner_id))
         .group_by(DealRegistration.partner_id)
     ).all())
-    attainment = _attainment(session=session, quarter=quarter, months=months, only=only)
+    attainment = _attainment(session=session, quarter=quarter, months=months, now=now, rules=rules, partner_ids=partner_ids)
     out = {}
     for pid, stage, created_at, onboarding_at, score, reasons in base:
         # Times read through a Core select of the ORM columns come back aware (UTCDateTime).
@@ -241,46 +246,20 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _attainment(*, session: Session, quarter: str, months: list[str], only) -> dict[int, list[tuple[str, float, float]]]:
-    """(metric, actual, target) per partner with a target this quarter, by the card's
-    rules (storage.kpis.quarter_attainment): a quarter target wins over its months'
-    sum; sourced values of the highest-precedence source; adoption takes the latest month."""
-    from storage.kpis import effective_values
+def _attainment(*, session: Session, quarter: str, months: list[str], now: datetime, rules: Rules,
+                partner_ids: list[int] | None) -> dict[int, list[tuple[str, float, float, float | None]]]:
+    """(metric, actual, target, elapsed) per partner with a target this quarter, by the
+    card's rule (storage.kpis.judge): elapsed is the share of the target's months
+    passed, None for a level (adoption), which is not judged by pace."""
+    from storage.kpis import attainments
 
-    targets: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    monthly: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for pid, metric, period, value in session.execute(
-        select(KpiTarget.partner_id, KpiTarget.metric, KpiTarget.period, KpiTarget.value)
-        .where(KpiTarget.period.in_([quarter, *months]), *only(KpiTarget.partner_id))
-    ):
-        if period == quarter:
-            targets[pid][metric] = value
-        else:
-            monthly[pid][metric] += value
-    for pid, metrics in monthly.items():
-        for metric, value in metrics.items():
-            targets[pid].setdefault(metric, value)
-    if not targets:
-        return {}
-    with_targets = select(KpiTarget.partner_id).where(KpiTarget.period.in_([quarter, *months]), *only(KpiTarget.partner_id))
-    values: dict[int, list] = defaultdict(list)
-    for pid, *rest in session.execute(
-        select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value)
-        .where(KpiValue.month.in_(months), KpiValue.attribution == "sourced", KpiValue.partner_id.in_(with_targets))
-    ):
-        values[pid].append(tuple(rest))
-    out: dict[int, list[tuple[str, float, float]]] = {}
-    for pid, wanted in targets.items():
-        effective = effective_values(values.get(pid, []))
-        rows = []
-        for metric, target in wanted.items():
-            if not target:
-                continue
-            picked = [(month, v) for (m, month, _), v in effective.items() if m == metric]
-            actual = (max(picked)[1] if picked else Decimal(0)) if metric == "adoption" else sum((v for _, v in picked), Decimal(0))
-            rows.append((metric, float(actual), float(target)))
-        if rows:
-            out[pid] = sorted(rows)
+    found = attainments(session=session, quarter=quarter, months=months, as_of=now, zone=rules.zone,
+                        partner_ids=partner_ids, with_targets_only=True)
+    out = {}
+    for pid, rows in found.items():
+        judged = [(a.metric, float(a.actual), float(a.target), a.elapsed) for a in rows if a.target]
+        if judged:
+            out[pid] = judged
     return out
 
 

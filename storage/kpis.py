@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import KpiTarget, KpiValue, Partner
+from storage.periods import local_today, month_bounds, month_of
 
 METRICS = ("revenue", "leads", "adoption", "deals")
 SOURCE_PRECEDENCE = ("manual", "crm", "deals")
@@ -55,12 +58,17 @@ def set_target(*, session: Session, partner_id: int, metric: str, period: str, v
     return previous
 
 
+LEVELS = ("adoption",)  # a level, not cumulative: the latest month counts, and it is not judged by pace
+
+
 @dataclass(frozen=True)
 class Attainment:
     metric: str
-    actual: Decimal
+    actual: Decimal  # over the months the target covers (`months`; the whole quarter when empty)
     influenced: Decimal
     target: Decimal | None
+    months: tuple[str, ...] = ()  # a target built from month targets covers only those months
+    elapsed: float | None = None  # share of the target's months passed; None for a level (adoption)
 
     @property
     def ratio(self) -> float | None:
@@ -79,43 +87,103 @@ def effective_values(rows: list[tuple[str, str, str, str, Decimal]]) -> dict[tup
     return {k: v for k, (_, v) in best.items()}
 
 
-def _quarter_targets(session: Session, partner_id: int, months: list[str], quarter: str) -> dict[str, Decimal]:
-    """A quarter target wins; otherwise the month targets add up to one."""
-    targets: dict[str, Decimal] = {}
-    monthly: dict[str, Decimal] = {}
-    for metric, period, value in session.execute(
-        select(KpiTarget.metric, KpiTarget.period, KpiTarget.value).where(
-            KpiTarget.partner_id == partner_id, KpiTarget.period.in_([quarter, *months])
-        )
+def _elapsed(months: list[str] | tuple[str, ...], as_of: datetime, zone: ZoneInfo) -> float:
+    """Share of these months' time that has passed at `as_of` (0–1)."""
+    passed = total = 0.0
+    for month in months:
+        start, end = month_bounds(month, zone)
+        span = (end - start).total_seconds()
+        total += span
+        passed += min(max((as_of - start).total_seconds(), 0.0), span)
+    return passed / total if total else 1.0
+
+
+def judge(
+    metric: str, values: dict[tuple[str, str, str], Decimal], quarter_target: Decimal | None,
+    month_targets: dict[str, Decimal], *, months: list[str], as_of: datetime, zone: ZoneInfo,
+) -> Attainment:
+    """The one rule for a metric's quarter (card, health, digest):
+    - a quarter target wins, judged over the whole quarter;
+    - otherwise the month targets make it up, and the actual counts only those
+      months, its pace measured over their elapsed share (a December target is
+      not judged on October's revenue nor on the quarter's pace);
+    - adoption is a level: the latest month's value against the quarter target,
+      else the latest month target up to this month (else the latest set), never prorated."""
+    this_month = month_of(local_today(as_of, zone))
+    level = metric in LEVELS
+    scope: tuple[str, ...] = ()
+    target = quarter_target
+    if target is None and month_targets:
+        if level:
+            upto = [m for m in month_targets if m <= this_month]
+            target = month_targets[max(upto or month_targets)]
+        else:
+            scope = tuple(sorted(month_targets))
+            target = sum(month_targets.values(), Decimal(0))
+    counted = set(scope or months)
+
+    def total(attribution: str) -> Decimal:
+        picked = [(m, v) for (mt, m, a), v in values.items() if mt == metric and a == attribution and m in counted]
+        if level:
+            return max(picked)[1] if picked else Decimal(0)
+        return sum((v for _, v in picked), Decimal(0))
+
+    elapsed = None if level else _elapsed(scope or months, as_of, zone)
+    return Attainment(metric, total("sourced"), total("influenced"), target, scope, elapsed)
+
+
+def attainments(
+    *, session: Session, quarter: str, months: list[str], as_of: datetime, zone: ZoneInfo,
+    partner_ids: list[int] | None = None, with_targets_only: bool = False,
+) -> dict[int, list[Attainment]]:
+    """partner id → Attainment per metric for a quarter, by `judge`, in two statements
+    whatever the number of partners (`partner_ids` None: every partner with a value
+    or target). `with_targets_only`: only metrics with a target, only partners with one."""
+    only = (lambda column: [column.in_(partner_ids)]) if partner_ids is not None else (lambda column: [])
+    quarter_targets: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    month_targets: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for pid, metric, period, value in session.execute(
+        select(KpiTarget.partner_id, KpiTarget.metric, KpiTarget.period, KpiTarget.value)
+        .where(KpiTarget.period.in_([quarter, *months]), *only(KpiTarget.partner_id))
     ):
         if period == quarter:
-            targets[metric] = value
+            quarter_targets[pid][metric] = value
         else:
-            monthly[metric] = monthly.get(metric, Decimal(0)) + value
-    for metric, value in monthly.items():
-        targets.setdefault(metric, value)
-    return targets
+            month_targets[pid][metric][period] = value
+    targeted = set(quarter_targets) | set(month_targets)
+    if with_targets_only and not targeted:
+        return {}
+    query = select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution,
+                   KpiValue.value).where(KpiValue.month.in_(months), *only(KpiValue.partner_id))
+    if with_targets_only:
+        query = query.where(KpiValue.attribution == "sourced", KpiValue.partner_id.in_(
+            select(KpiTarget.partner_id).where(KpiTarget.period.in_([quarter, *months]), *only(KpiTarget.partner_id))))
+    rows: dict[int, list] = defaultdict(list)
+    for pid, *rest in session.execute(query):
+        rows[pid].append(tuple(rest))
+    out: dict[int, list[Attainment]] = {}
+    for pid in sorted(targeted if with_targets_only else targeted | set(rows) | set(partner_ids or [])):
+        values = effective_values(rows.get(pid, []))
+        result = []
+        for metric in METRICS:
+            q, m = quarter_targets.get(pid, {}).get(metric), dict(month_targets.get(pid, {}).get(metric, {}))
+            if with_targets_only and q is None and not m:
+                continue
+            result.append(judge(metric, values, q, m, months=months, as_of=as_of, zone=zone))
+        out[pid] = result
+    return out
 
 
-def quarter_attainment(*, session: Session, partner_id: int, months: list[str], quarter: str) -> list[Attainment]:
-    """Actual vs target per metric for a quarter: sums of months, except adoption (latest month)."""
-    rows = session.execute(
-        select(KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value).where(
-            KpiValue.partner_id == partner_id, KpiValue.month.in_(months)
-        )
-    ).all()
-    values = effective_values([tuple(r) for r in rows])
-    targets = _quarter_targets(session, partner_id, months, quarter)
-    result = []
-    for metric in METRICS:
-        def total(attribution: str) -> Decimal:
-            picked = [(m, v) for (mt, m, a), v in values.items() if mt == metric and a == attribution]
-            if metric == "adoption":
-                return max(picked)[1] if picked else Decimal(0)
-            return sum((v for _, v in picked), Decimal(0))
-
-        result.append(Attainment(metric, total("sourced"), total("influenced"), targets.get(metric)))
-    return result
+def quarter_attainment(
+    *, session: Session, partner_id: int, months: list[str], quarter: str,
+    as_of: datetime | None = None, zone: ZoneInfo = ZoneInfo("UTC"),
+) -> list[Attainment]:
+    """Actual vs target per metric for one partner's quarter (the card), by `judge`.
+    Without `as_of`: as of the quarter's end."""
+    if as_of is None:
+        as_of = month_bounds(months[-1], zone)[1] - timedelta(seconds=1)
+    found = attainments(session=session, quarter=quarter, months=months, as_of=as_of, zone=zone, partner_ids=[partner_id])
+    return found.get(partner_id) or [judge(m, {}, None, {}, months=months, as_of=as_of, zone=zone) for m in METRICS]
 
 
 def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decimal]:
@@ -137,8 +205,31 @@ def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decim
         for (metric, _, _), value in effective.items():
             if metric != "adoption":
                 totals[metric] += value
-    totals["adoption"] = (sum(adoption, Decimal(0)) / len(adoption)).quantize(Decimal("0.1")) if adoption else Decimal(0)
+    totals["adoption"] = _average(adoption)
     return totals
+
+
+def _average(values: list[Decimal]) -> Decimal:
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1")) if values else Decimal(0)
+
+
+def workspace_attainment(*, session: Session, quarter: str, months: list[str], as_of: datetime,
+                         zone: ZoneInfo) -> dict[str, tuple[Decimal, Decimal]]:
+    """metric → (actual, target) over partners with a target, each judged as on its
+    card (`judge`): summed, adoption averaged over those partners."""
+    per_metric: dict[str, list[Attainment]] = defaultdict(list)
+    for found in attainments(session=session, quarter=quarter, months=months, as_of=as_of, zone=zone,
+                             with_targets_only=True).values():
+        for a in found:
+            if a.target:
+                per_metric[a.metric].append(a)
+    out = {}
+    for metric, found in per_metric.items():
+        if metric in LEVELS:
+            out[metric] = (_average([a.actual for a in found]), _average([a.target for a in found]))
+        else:
+            out[metric] = (sum((a.actual for a in found), Decimal(0)), sum((a.target for a in found), Decimal(0)))
+    return out
 
 
 def partner_revenue(*, session: Session, months: list[str], limit: int = 5) -> list[tuple[str, Decimal]]:
@@ -153,13 +244,6 @@ def partner_revenue(*, session: Session, months: list[str], limit: int = 5) -> l
         per.setdefault(name, []).append(tuple(rest))
     totals = [(name, sum(effective_values(v).values(), Decimal(0))) for name, v in per.items()]
     return sorted(totals, key=lambda t: (-t[1], t[0]))[:limit]
-
-
-def target_totals(*, session: Session, quarter: str, months: list[str]) -> dict[str, Decimal]:
-    rows = session.execute(
-        select(KpiTarget.metric, func.sum(KpiTarget.value)).where(KpiTarget.period.in_([quarter, *months])).group_by(KpiTarget.metric)
-    ).all()
-    return {metric: value for metric, value in rows}
 
 
 # --- values of one source (the CRM sync replaces its own wholesale) -------------------

@@ -155,7 +155,8 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     (post,) = fake_slack.calls_to("chat.postMessage")
     body = texts(post.args["blocks"])
     assert post.args["channel"] == "C0DIGEST" and "week 2026-W48" in body
-    assert "*revenue* $40K of $80K (50%)" in body
+    # Attainment over the partners with a target, as on their cards: Acme's $30K of its $80K.
+    assert "*revenue* $40K · $30K of $80K target (38%)" in body
     assert "1. *Acme* $30K" in body and "*At risk (1)*: *Globex*" in body
     assert "*This week*: 1 interaction logged" in body
     (get_url,) = fake_slack.calls_to("files.getUploadURLExternal")

@@ -94,6 +94,7 @@ def digest(
     quarter: str,
     totals: dict[str, Decimal],
     targets: dict[str, Decimal],
+    attained: dict[str, Decimal] | None = None,
     previous: dict[str, Decimal] | None,
     top: list[tuple[str, Decimal]],
     at_risk: list[Partner],
@@ -109,7 +110,14 @@ def digest(
     for metric in ("revenue", "leads", "deals", "adoption"):
         value = totals.get(metric, Decimal(0))
         target = targets.get(metric)
-        vs = f" of {metric_value(metric, target, currency)} ({float(value / target):.0%})" if target else ""
+        vs = ""
+        if target:
+            # Attainment as on the cards (storage.kpis.judge): over partners with a target, and only
+            # the months their month targets cover; said apart when it differs from the total.
+            reached = (attained or {}).get(metric, value)
+            shown_target = metric_value(metric, target, currency)
+            vs = (f" of {shown_target} ({float(reached / target):.0%})" if reached == value else
+                  f" · {metric_value(metric, reached, currency)} of {shown_target} target ({float(reached / target):.0%})")
         change = ""
         if previous is not None and metric in previous:
             delta = value - Decimal(str(previous[metric]))

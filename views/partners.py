@@ -111,7 +111,9 @@ def kpi_lines(attainment: list[Attainment], currency: str) -> list[str]:
         influenced = f" (+{metric_value(a.metric, a.influenced, currency)} influenced)" if a.influenced else ""
         if a.target:
             ratio = a.ratio or 0.0
-            lines.append(f"`{bar(ratio)}` *{a.metric}* {actual} of {metric_value(a.metric, a.target, currency)} · {ratio:.0%}{influenced}")
+            # A target made of month targets covers only those months: say which.
+            scope = f" for {', '.join(a.months)}" if a.months else ""
+            lines.append(f"`{bar(ratio)}` *{a.metric}* {actual} of {metric_value(a.metric, a.target, currency)}{scope} · {ratio:.0%}{influenced}")
         else:
             lines.append(f"*{a.metric}* {actual}{influenced} · no target")
     return lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,8 +81,17 @@ def metric_value(metric: str, value: Decimal | float, currency: str) -> str:
     if metric == "revenue":
         return money(value, currency)
     if metric == "adoption":
-        return f"{float(value):.0f}%"
+        return percent(value)
     return f"{float(value):,.0f}"
+
+
+def percent(value: Decimal | float) -> str:
+    """The one adoption percentage: whole from 1 up ("46%", halves round up), decimals
+    below 1 so a small value does not read as nothing ("0.5%", "0.25%")."""
+    value = Decimal(str(value))
+    if 0 < abs(value) < 1:
+        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():f}%"
+    return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP):,f}%"
 
 
 def cut(text: str, limit: int) -> str:
