@@ -4,7 +4,7 @@ the partner it is about and how to reverse it (or that it cannot be reversed).""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -94,16 +94,75 @@ def last_undone(*, session: Session, user_id: str) -> Change | None:
     )
 
 
+def _same(a: Any, b: Any) -> bool:
+    # SQLite hands datetimes back without a zone; the payload keeps it (UTC).
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        a, b = (x if x.tzinfo else x.replace(tzinfo=timezone.utc) for x in (a, b))
+    return a == b
+
+
+def changed_fields(*, session: Session, change: Change) -> set[str]:
+    """The partner fields a `partner.fields` / `step.done` change actually changed:
+    its snapshot (the values before it) against the values right after it, which
+    are the next snapshot of that field on the partner, or the partner as it is now."""
+    before = data(change).get("fields") or {}
+    if not before or change.partner_id is None:
+        return set()
+    later = session.scalars(
+        select(Change).where(Change.partner_id == change.partner_id, Change.id > change.id,
+                             Change.kind.in_(("partner.fields", "step.done"))).order_by(Change.id)
+    ).all()
+    partner = session.get(Partner, change.partner_id)
+    changed = set()
+    for field, value in before.items():
+        after = next((data(c)["fields"][field] for c in later if field in (data(c).get("fields") or {})),
+                     getattr(partner, field, value) if partner is not None else value)
+        if not _same(value, after):
+            changed.add(field)
+    return changed
+
+
+def touches(*, session: Session, change: Change) -> set[str]:
+    """What of its partner a change is about — a field, a KPI month, the QBR plan, one
+    interaction —; `*` for all of it (adding the partner). Two changes clash only
+    when these meet."""
+    values = data(change)
+    kind = change.kind
+    if kind in ("partner.fields", "step.done"):
+        found = {f"field:{f}" for f in changed_fields(session=session, change=change)}
+        return found | ({f"step:{values['step']}"} if kind == "step.done" else set())
+    if kind == "interaction.add":
+        return {f"interaction:{values['interaction_id']}"}
+    if kind in ("kpi.set", "target.set"):
+        return {f"{kind}:" + json.dumps(json.loads(change.undo)["key"], sort_keys=True)}
+    if kind.startswith("qbr."):
+        return {"qbr"}
+    if kind.startswith("deal."):
+        return {f"deal:{values.get('deal_id')}"}
+    if kind == "partners.reassign":
+        return {"field:owner_id"}
+    return {"*"}
+
+
 def newer_by_others(*, session: Session, change: Change) -> Change | None:
-    """A later change by someone else to the same partner: undoing would overwrite it."""
+    """The newest later change by someone else to the same thing (the same partner
+    and field, KPI month, QBR plan…): undoing would overwrite it. Someone logging a
+    call after my stage change does not block undoing the stage change."""
     if change.partner_id is None:
         return None
-    return session.scalar(
+    newer = session.scalars(
         select(Change)
         .where(Change.partner_id == change.partner_id, Change.id > change.id, Change.user_id != change.user_id, Change.undone_at.is_(None))
         .order_by(Change.id.desc())
-        .limit(1)
-    )
+    ).all()
+    if not newer:
+        return None
+    mine = touches(session=session, change=change)
+    for other in newer:
+        theirs = touches(session=session, change=other)
+        if "*" in mine or "*" in theirs or mine & theirs:
+            return other
+    return None
 
 
 def newer_request(*, session: Session, user_id: str, since: datetime) -> tuple[HelpRequest, str] | None:
@@ -136,7 +195,8 @@ def undo(*, session: Session, change: Change, now: datetime) -> None:
     if kind == "partner.add":
         session.execute(delete(Partner).where(Partner.id == values["partner_id"]))
     elif kind == "partner.fields":
-        session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**values["fields"]))
+        if fields := _changed_only(session, change, values):
+            session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**fields))
     elif kind == "interaction.add":
         session.execute(delete(Interaction).where(Interaction.id == values["interaction_id"]))
     elif kind in ("kpi.set", "target.set"):
@@ -149,7 +209,8 @@ def undo(*, session: Session, change: Change, now: datetime) -> None:
             session.execute(update(model).where(*where).values(value=values["previous"]))
     elif kind == "step.done":
         session.execute(delete(OnboardingStep).where(OnboardingStep.partner_id == values["partner_id"], OnboardingStep.step == values["step"]))
-        session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**values["fields"]))
+        if fields := _changed_only(session, change, values):
+            session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**fields))
     elif kind == "qbr.add":
         session.execute(delete(Qbr).where(Qbr.id == values["qbr_id"]))
     elif kind == "qbr.move":
@@ -165,6 +226,15 @@ def undo(*, session: Session, change: Change, now: datetime) -> None:
         raise ValueError(kind)
     change.undone_at = now
     session.flush()
+
+
+def _changed_only(session: Session, change: Change, values: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot's values of the fields this change changed: undoing a stage change
+    leaves a later rename by someone else alone. (A name comes back with its key.)"""
+    changed = changed_fields(session=session, change=change)
+    if "name" in changed or "name_key" in changed:
+        changed |= {"name", "name_key"}
+    return {f: v for f, v in values["fields"].items() if f in changed}
 
 
 def _reopen_qbr(session: Session, qbr_id: int, **values: Any) -> None:

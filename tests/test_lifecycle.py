@@ -295,6 +295,19 @@ def test_undo_does_not_overwrite_someone_elses_newer_change(slack_app):
         assert s.scalar(select(Partner.stage)) == "at-risk"
 
 
+def test_undo_is_blocked_only_by_someone_elses_change_to_the_same_thing(slack_app):
+    """issue 12 item 14: a newer log, or a rename, by someone else does not block undoing a
+    stage change; undoing it restores the stage only and keeps their rename."""
+    slack_app.command("add Monthy type:channel", user="U0DEMO1")
+    slack_app.command("stage monthy active", user="U0DEMO1")
+    slack_app.command("log monthy call hi", user="U0DEMO2")
+    slack_app.command("rename monthy Monthly", user="UADMIN1")
+    assert "Undone: moved Monthy to active" in body(slack_app, "undo", user="U0DEMO1")
+    with unit_of_work() as s:
+        assert s.execute(select(Partner.name, Partner.stage)).one() == ("Monthly", "onboarding")
+    assert count(Change) and "call" in body(slack_app, "status monthly", user="U0DEMO1").lower()
+
+
 def test_history_is_newest_first_and_paged(slack_app):
     slack_app.command("add Globex type:channel", user="UOWNER1")
     for n in range(1, 23):
