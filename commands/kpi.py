@@ -40,6 +40,12 @@ def metric_amount(metric: str, text: str, usage: str, currency: str) -> Decimal:
     return value
 
 
+def change_text(metric: str, previous: Decimal | None, value: Decimal, currency: str) -> str:
+    """The values a history line carries: `: 30 → 40`, or ` to 40` when it was unset."""
+    new = metric_value(metric, value, currency)
+    return f": {metric_value(metric, previous, currency)} → {new}" if previous is not None else f" to {new}"
+
+
 def _parse(cmd: Command, index: int, ctx: Context, usage: str, options: set[str]):
     partner, index = take_partner(cmd, index, session=ctx.session, usage=usage)
     positional, opts = split_options(cmd.tokens[index:], options)
@@ -66,7 +72,7 @@ class Kpi:
         previous = kpis.set_kpi(session=ctx.session, partner_id=partner.id, metric=metric, month=month, value=value,
                                   user_id=ctx.caller.user_id, now=ctx.now, attribution=attribution)
         key = {"partner_id": partner.id, "metric": metric, "month": month, "source": "manual", "attribution": attribution}
-        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="kpi.set", summary=f"set {partner.name} {metric} {month}",
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="kpi.set", summary=f"set {partner.name} {metric} {month}" + change_text(metric, previous, value, ctx.settings.currency),
                      undo={"key": key, "previous": previous}, now=ctx.now)
         currency = ctx.settings.currency
         shown_value = metric_value(metric, value, currency)
@@ -89,7 +95,7 @@ class Target:
         when = period(opts["period"].text) if "period" in opts else quarter_of(this_month, fiscal_start=ctx.settings.fiscal_year_start)
         previous = kpis.set_target(session=ctx.session, partner_id=partner.id, metric=metric, period=when, value=value,
                                      user_id=ctx.caller.user_id, now=ctx.now)
-        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="target.set", summary=f"set {partner.name} {metric} target {when}",
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="target.set", summary=f"set {partner.name} {metric} target {when}" + change_text(metric, previous, value, ctx.settings.currency),
                      undo={"key": {"partner_id": partner.id, "metric": metric, "period": when}, "previous": previous}, now=ctx.now)
         currency = ctx.settings.currency
         replaced = f" (was {metric_value(metric, previous, currency)})" if previous is not None else ""

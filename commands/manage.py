@@ -42,7 +42,7 @@ class Owner:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Owner.USAGE)
         new_owner = user_ref(_one_more(cmd, index, Owner.USAGE, "new owner"), "new owner")
         require_owner_or_admin(partner, ctx, "change its owner")
-        _remember(ctx, partner, f"gave {partner.name} to {new_owner}")
+        _remember(ctx, partner, f"gave {partner.name} to {new_owner} (was {partner.owner_id})")
         previous, partner.owner_id = partner.owner_id, new_owner
         ctx.session.flush()
         return Reply(text=f"{partner.name} is now owned by {new_owner}.",

@@ -65,7 +65,7 @@ def schedule(cmd: Command, index: int, partner: Partner, today: date, ctx: Conte
     qbr, moved_from = qbrs.schedule_qbr(session=ctx.session, partner_id=partner.id, day=day, user_id=ctx.caller.user_id, now=ctx.now)
     reminder = f"The owner gets a reminder {plural(ctx.settings.qbr_remind_days, 'day')} before."
     if moved_from is None:
-        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.add", summary=f"scheduled a QBR with {partner.name}",
+        audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.add", summary=f"scheduled a QBR with {partner.name} for {day.isoformat()}",
                      undo={"qbr_id": qbr.id}, partner_id=partner.id, now=ctx.now)
         return Reply(
             text=f"QBR with {partner.name} on {day.isoformat()}.",
@@ -76,7 +76,7 @@ def schedule(cmd: Command, index: int, partner: Partner, today: date, ctx: Conte
                      blocks=confirmation(f"The QBR with *{escape(partner.name)}* is already scheduled for *{day:%A %Y-%m-%d}*."))
     was, now_on = shown_day(moved_from, today), shown_day(day, today)
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.move",
-                 summary=f"moved the QBR with {partner.name} from {was} to {now_on}",
+                 summary=f"moved the QBR with {partner.name} from {moved_from.isoformat()} to {day.isoformat()}",
                  undo={"qbr_id": qbr.id, "scheduled_for": moved_from}, partner_id=partner.id, now=ctx.now)
     return Reply(
         text=f"QBR with {partner.name} moved from {was} to {now_on}.",
@@ -93,7 +93,7 @@ def cancel(cmd: Command, index: int, partner: Partner, today: date, ctx: Context
         raise UserError(f"*{escape(partner.name)}* has no upcoming QBR to cancel. Schedule one with "
                         f"`/partner qbr {escape(partner.name)} &lt;date&gt;`.", usage=USAGE)
     day = shown_day(qbr.scheduled_for, today)
-    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.cancel", summary=f"cancelled the QBR with {partner.name} on {day}",
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.cancel", summary=f"cancelled the QBR with {partner.name} on {qbr.scheduled_for.isoformat()}",
                  undo={"qbr_id": qbr.id}, partner_id=partner.id, now=ctx.now)
     return Reply(text=f"Cancelled the QBR with {partner.name} on {day}.",
                  blocks=confirmation(f"Cancelled the QBR with *{escape(partner.name)}* on *{day}*."))
@@ -118,8 +118,8 @@ def done(cmd: Command, index: int, partner: Partner, today: date, ctx: Context) 
     planned = before.scheduled_for if before else None
     qbr, created = qbrs.hold_qbr(session=ctx.session, partner_id=partner.id, today=day, notes=notes,
                                    user_id=ctx.caller.user_id, now=ctx.now)
-    when = "today" if day == today else f"on {shown_day(day, today)}"
-    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.held", summary=f"recorded a QBR with {partner.name} held {when}",
+    when = "today" if day == today else f"on {shown_day(day, today)}"  # the reply only; history keeps the date
+    audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="qbr.held", summary=f"recorded a QBR with {partner.name} held {day.isoformat()}",
                  undo={"qbr_id": qbr.id, "created": created}, partner_id=partner.id, now=ctx.now)
     if not created and planned is not None:
         outcome = f"It fulfils the QBR planned for {shown_day(planned, today)}."

@@ -32,7 +32,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     partner.stage_changed_at = ctx.now
     ctx.session.flush()
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, kind="partner.fields",
-                 summary=f"moved {partner.name} to {stage}", undo={"partner_id": partner.id, "fields": before}, now=ctx.now)
+                 summary=f"moved {partner.name} from {previous} to {stage}", undo={"partner_id": partner.id, "fields": before}, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="partner.stage_changed", partner=partner,
                   subject={"stage": {"from": previous, "to": stage}}, now=ctx.now)
     return Reply(

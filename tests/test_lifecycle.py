@@ -290,7 +290,7 @@ def test_undo_does_not_overwrite_someone_elses_newer_change(slack_app):
     slack_app.command("stage Globex active", user="UOWNER1")
     slack_app.command("stage Globex at-risk", user="UADMIN1")
     reply = body(slack_app, "undo", user="UOWNER1")
-    assert "followed by <@UADMIN1>'s (moved Globex to at-risk" in reply and "nothing was changed" in reply
+    assert "followed by <@UADMIN1>'s (moved Globex from active to at-risk" in reply and "nothing was changed" in reply
     with unit_of_work() as s:
         assert s.scalar(select(Partner.stage)) == "at-risk"
 
@@ -302,10 +302,30 @@ def test_undo_is_blocked_only_by_someone_elses_change_to_the_same_thing(slack_ap
     slack_app.command("stage monthy active", user="U0DEMO1")
     slack_app.command("log monthy call hi", user="U0DEMO2")
     slack_app.command("rename monthy Monthly", user="UADMIN1")
-    assert "Undone: moved Monthy to active" in body(slack_app, "undo", user="U0DEMO1")
+    assert "Undone: moved Monthy from onboarding to active" in body(slack_app, "undo", user="U0DEMO1")
     with unit_of_work() as s:
         assert s.execute(select(Partner.name, Partner.stage)).one() == ("Monthly", "onboarding")
     assert count(Change) and "call" in body(slack_app, "status monthly", user="U0DEMO1").lower()
+
+
+def test_history_lines_carry_the_values_and_absolute_dates(slack_app):
+    """issue 12 item 15: what changed, old → new, and dates that stay true later."""
+    today = datetime.now(timezone.utc).date()
+    ahead = today + timedelta(days=20)
+    slack_app.command("add Monthy type:channel", user="UOWNER1")
+    slack_app.command("kpi monthy leads 30 period:2026-12", user="UOWNER1")
+    slack_app.command("kpi monthy leads 40 period:2026-12", user="UOWNER1")
+    slack_app.command("target monthy revenue 50k period:2026-12", user="UOWNER1")
+    slack_app.command(f"qbr monthy {ahead.isoformat()}", user="UOWNER1")
+    slack_app.command("qbr monthy done", user="UOWNER1")
+    slack_app.command("stage monthy active", user="UOWNER1")
+    history = body(slack_app, "history monthy", user="UOWNER1")
+    assert "set Monthy leads 2026-12 to 30" in history
+    assert "set Monthy leads 2026-12: 30 → 40" in history
+    assert "set Monthy revenue target 2026-12 to $50K" in history
+    assert f"scheduled a QBR with Monthy for {ahead.isoformat()}" in history
+    assert f"recorded a QBR with Monthy held {today.isoformat()}" in history and "held today" not in history
+    assert "moved Monthy from onboarding to active" in history
 
 
 def test_history_is_newest_first_and_paged(slack_app):
