@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,26 @@ def events_url(url: str) -> str:
         parsed.port
     except ValueError:
         raise ValueError(f"--http {url!r} has a bad port, {example}") from None
+    if not _public_host(parsed.hostname):
+        raise ValueError(f"--http {url!r} is not a public https URL: Slack cannot reach localhost or a private, "
+                         f"loopback or link-local address, {example}")
     path = parsed.path.rstrip("/")
     if path not in ("", EVENTS_PATH):
         raise ValueError(f"--http {url!r}: partnerbot answers at {EVENTS_PATH} only; give the base URL or that full URL, {example}")
     return f"https://{parsed.netloc}{EVENTS_PATH}"
+
+
+def _public_host(host: str) -> bool:
+    """False for localhost and private/loopback/link-local/reserved IP literals: Slack's
+    servers could never call them. A host name is taken at its word (no DNS look-up)."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return address.is_global
 
 
 def http_manifest(base_url: str, *, path: Path = MANIFEST) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from commands.parser import Command, amount, choice, examples, period, shown, sp
 from commands.permissions import require_owner_or_admin
 from commands.refs import take_partner
 from storage import audit, kpis
-from storage.periods import local_today, month_of, quarter_of
+from storage.periods import local_today, month_of, quarter_months, quarter_of
 
 KPI_USAGE = "kpi <partner> <revenue|leads|adoption|deals> <value> [period:YYYY-MM] [attribution:influenced]"
 KPI_DESCRIPTION = "record a KPI actual for a month (values like 12,500 · 12.5k · $1.2M · 1.2 million · 45%)"
@@ -65,7 +65,11 @@ class Kpi:
         partner, metric, value, opts = _parse(cmd, index, ctx, KPI_USAGE, {"period", "attribution"})
         month = period(opts["period"].text) if "period" in opts else month_of(local_today(ctx.now, ctx.settings.zone))
         if "Q" in month:
-            raise UserError("KPI actuals are per month (a quarter adds its months up): use `period:2026-03`.", usage=KPI_USAGE)
+            # Suggest months of the quarter typed (quarters follow the fiscal year), not an unrelated one.
+            months = quarter_months(month, fiscal_start=ctx.settings.fiscal_year_start)
+            raise UserError(f"KPI values are per month (targets are per quarter, and a quarter adds its months up): "
+                            f"use a month of {month}, like `period:{months[0]}`, `period:{months[1]}` or `period:{months[2]}`.",
+                            usage=KPI_USAGE)
         attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
         if attribution == "influenced" and metric not in ("revenue", "deals"):
             raise UserError("Only revenue and deals can be partner-influenced.", usage=KPI_USAGE)

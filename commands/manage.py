@@ -63,6 +63,8 @@ class Rename:
             confirmed, end = choice(kv[1], ["yes"], "confirmation") == "yes", end - 1
         new_name = validate_name(cmd.span(index, end), reserved=set(SUBCOMMANDS), usage=Rename.USAGE)
         require_owner_or_admin(partner, ctx, "rename it")
+        if new_name == partner.name:
+            raise UserError(f"*{escape(partner.name)}* is already called that, so nothing was changed.", usage=Rename.USAGE)
         question = near_names(ctx, new_name, usage=Rename.USAGE, confirmed=confirmed,
                               again=without_option(cmd, "confirm"), exclude_key=partner.name_key)
         if question is not None:
@@ -75,6 +77,9 @@ class Rename:
                 ctx.session.flush()
         except IntegrityError:
             raise UserError(f"Another partner is already called *{escape(new_name)}*.", usage=Rename.USAGE) from None
+        if name_key(previous) == name_key(new_name):  # only the case or spacing changed: "X is now X" would read as nothing
+            return Reply(text=f"Renamed {previous} to {new_name}.",
+                         blocks=confirmation(f"Renamed *{escape(previous)}* to *{escape(new_name)}*."))
         return Reply(text=f"{previous} is now {new_name}.", blocks=confirmation(f"*{escape(previous)}* is now *{escape(new_name)}*."))
 
 

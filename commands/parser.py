@@ -279,6 +279,16 @@ def currency_of(mark: str, configured: str) -> str | None:
     return _SYMBOLS.get(mark)
 
 
+def _looks_like_currency(mark: str) -> bool:
+    """A mark babel does not know but that is plainly money: a currency sign with
+    letters (`C$`, `NZ$`, `Mex$`, `R$`). It is refused as another currency, not as
+    'not a value'."""
+    import unicodedata
+
+    return any(unicodedata.category(ch) == "Sc" for ch in mark) and all(
+        ch.isalpha() or unicodedata.category(ch) == "Sc" for ch in mark)
+
+
 def amount(text: str, *, what: str = "value", currency: str | None = None, forms: str = AMOUNT_FORMS,
            positive: bool = False) -> tuple[Decimal, bool]:
     """`12,500`, `12.5k`, `$1.2M`, `1.2 million`, `$50k`, `45%` → (Decimal, is_percent).
@@ -300,17 +310,22 @@ def amount(text: str, *, what: str = "value", currency: str | None = None, forms
     if "".join(parts) != tail.replace(" ", ""):
         raise not_amount
     magnitude, percent, marks = 1, False, [m for m in [match["pre"].replace("+", "").strip()] if m]
+    after: list[str] = []
     for i, part in enumerate(parts):
         if i == 0 and part.lower() in _MAGNITUDES:
             magnitude = _MAGNITUDES[part.lower()]
         elif part == "%" and not percent:
             percent = True
         else:
-            marks.append(part)
+            after.append(part)
+    if len(after) > 1 and _looks_like_currency("".join(after)):  # `5k C$`: letters and sign are one mark
+        after = ["".join(after)]
+    marks += after
     for mark in marks:
         code = currency_of(mark, currency or "XXX")
-        if code is None:
+        if code is None and not _looks_like_currency(mark):
             raise not_amount
+        code = code or "another currency"
         if currency is None:
             raise ParseError(f"{shown(text)} is money, but {a(what)} is a plain number: write it like {forms}.")
         if code != currency.upper():

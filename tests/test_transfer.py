@@ -167,7 +167,10 @@ def test_manifest_takes_a_base_or_the_full_events_url(tmp_path, given):
 
 @pytest.mark.parametrize("given", ["", "  ", "http://partners.example.com", "partners.example.com", "https://",
                                    "https://partners.example.com/hooks", "https://partners.example.com/slack/events/slack/events",
-                                   "https://partners.example.com/?x=1", "https://user:pw@partners.example.com"])
+                                   "https://partners.example.com/?x=1", "https://user:pw@partners.example.com",
+                                   # issue 12 item 16: the wording says public, so private and loopback hosts are refused
+                                   "https://10.0.0.1", "https://127.0.0.1:8443", "https://localhost", "https://[::1]",
+                                   "https://192.168.1.5/slack/events", "https://169.254.169.254"])
 def test_manifest_refuses_anything_else_in_one_line(tmp_path, given):
     result = cli("manifest", "--http", given, env=base_env(), cwd=tmp_path)
     assert result.returncode == 2

@@ -510,3 +510,29 @@ def test_slack_auto_links_are_read_as_typed(slack_app):
     slack_app.command("log partner.io call see <https://docs.example/x> and <mailto:c@d.com|c@d.com>")
     with unit_of_work() as s:
         assert s.scalar(select(Interaction.summary)) == "see https://docs.example/x and c@d.com"
+
+
+# --- issue 12 item 16: small things that said the wrong thing ------------------------------
+
+def test_rename_to_the_same_name_or_only_its_case_says_what_happened(slack_app):
+    slack_app.command("add Foo type:channel")
+    same = body(slack_app.command("rename foo Foo"))
+    assert "*Foo* is already called that, so nothing was changed" in same and "is now" not in same
+    assert "Renamed *Foo* to *FOO*." in body(slack_app.command("rename foo FOO"))
+    with unit_of_work() as s:
+        assert s.scalar(select(Partner.name)) == "FOO"
+
+
+def test_kpi_with_a_quarter_suggests_a_month_of_that_quarter(slack_app):
+    slack_app.command("add Acme type:channel")
+    reply = body(slack_app.command("kpi acme leads 12 period:2026-Q3"))
+    assert "`period:2026-07`" in reply and "`period:2026-09`" in reply and "2026-03" not in reply
+    assert "targets are per quarter" in reply and kpi_value("leads") is None
+
+
+def test_any_currency_mark_is_refused_naming_the_configured_currency(slack_app):
+    slack_app.command("add Acme type:channel")
+    for typed in ("C$5k", "5k C$", "NZ$5k"):
+        reply = body(slack_app.command(f"kpi acme revenue {typed}"))
+        assert "amounts here are in USD" in reply and "not a revenue value" not in reply, typed
+    assert kpi_value() is None
