@@ -19,7 +19,7 @@ from views.messages import notice_home, notice_modal
 FORM_ERROR = 150  # Slack shows at most this much of an error under a form input
 
 
-def respond(respond: Respond, reply: Reply | None) -> None:
+def send(respond: Respond, reply: Reply | None) -> None:
     """Answer the person who clicked; empty replies say nothing, and an answer
     that does not replace the clicked message never overwrites it."""
     if reply is not None and (reply.text or reply.blocks):
@@ -28,10 +28,10 @@ def respond(respond: Respond, reply: Reply | None) -> None:
         respond(**payload)
 
 
-def refused_beside(respond_: Respond, actor: Actor) -> bool:
+def refused_beside(respond: Respond, actor: Actor) -> bool:
     """A refused person is told why beside the message they clicked, which stays. True when refused."""
     refused = actor.refused()
-    respond(respond_, refused)
+    send(respond, refused)
     return refused is not None
 
 

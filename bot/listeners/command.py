@@ -26,17 +26,17 @@ def next_page(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) 
     respond(**actor.command(action.get("value", "")).payload(), replace_original=True)
 
 
-def share(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, actor: Actor) -> None:
+def share(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:
     ack()
     if answers.refused_beside(respond, actor):
         return
     reply = actor.command(action.get("value", ""))
     if reply.error:  # a mistake is for the person who clicked alone
-        answers.respond(respond, reply)
+        answers.send(respond, reply)
         return
     # Decided now, failing closed: unless Slack says the channel is internal, nothing is posted.
-    channel = (body.get("channel") or {}).get("id") or ""
-    if actor.deps.slack.shared_problem(channel) if channel else True:
+    channel = actor.caller.channel_id
+    if not channel or actor.deps.slack.shared_problem(channel):
         respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
         return
     # The shared copy loses its own buttons.

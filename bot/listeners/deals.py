@@ -17,7 +17,7 @@ def decide(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> 
     value = action.get("value", "")
     deal_id = int(value) if value.isdigit() else 0
     approve = action["action_id"] == Action.DEAL_APPROVE
-    answers.respond(respond, actor.run(lambda ctx: deal.decide(ctx, deal_id, approve=approve)))
+    answers.send(respond, actor.run(lambda ctx: deal.decide(ctx, deal_id, approve=approve)))
 
 
 def register(app: App) -> None:

@@ -40,13 +40,13 @@ def open_text_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respo
 def claim(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:
     ack()
     value = action.get("value", "")
-    answers.respond(respond, actor.run(lambda ctx: request_actions.claim(ctx, request_actions.request_id(value))))
+    answers.send(respond, actor.run(lambda ctx: request_actions.claim(ctx, request_actions.request_id(value))))
 
 
 def post_again(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:
     ack()
     value = action.get("value", "")
-    answers.respond(respond, actor.run(lambda ctx: request_actions.repost(ctx, request_actions.request_id(value))))
+    answers.send(respond, actor.run(lambda ctx: request_actions.repost(ctx, request_actions.request_id(value))))
 
 
 def note_submitted(ack: Ack, view: dict[str, Any], actor: Actor) -> None:
