@@ -57,6 +57,13 @@ class Gate:
             log.warning("access check: Slack did not answer in %.1f s; refused for now", wait)
             return UNKNOWN
 
+    def known(self, user_id: str | None) -> bool:
+        """The decision can be made now, from the settings and what Slack said recently
+        (no Slack call): the condition for answering in the ack itself."""
+        if not user_id or not isinstance(user_id, str) or (self.settings.users and user_id not in self.settings.users):
+            return True
+        return self.slack.knows(user_id, max_age=ACCESS_TTL)
+
     def _decide(self, user_id: str) -> str | None:
         info = self.slack.user_info(user_id, max_age=ACCESS_TTL, quick=True)
         team = self.slack.own_team(quick=True)

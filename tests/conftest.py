@@ -280,9 +280,18 @@ class SlackApp:
         return self.post(body, "application/x-www-form-urlencoded"), response_url
 
     def command(self, text: str, **kwargs: Any) -> dict[str, Any]:
-        """Send `/partner text` and return what the bot posted to the response_url."""
+        """Send `/partner text` and return the reply the person sees."""
         response, response_url = self.slash(text, **kwargs)
         assert response.status_code == 200, response.text
+        return self.answer(response, response_url)
+
+    def answer(self, response: httpx.Response, response_url: str) -> dict[str, Any]:
+        """The reply to a slash command: in the ack body (a read-only reply ready at
+        once rides it, SPEC §9) or, after an empty ack, posted to the response_url."""
+        if response.content:
+            body = response.json()
+            if body.get("text") or body.get("blocks"):
+                return body
         return self.reply_to(response_url)
 
     def reply_to(self, response_url: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:

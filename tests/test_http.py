@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from storage.db import unit_of_work
 from storage.models import Partner
-from tests.conftest import sign
+from tests.conftest import texts, sign
 
 
 @pytest.fixture
@@ -81,10 +81,15 @@ def test_url_verification_challenge(slack_app):
     assert "abc123" in response.text
 
 
-def test_ack_is_empty_and_reply_goes_to_response_url(slack_app):
+def test_read_only_reply_rides_the_ack_and_a_write_answers_at_the_response_url(slack_app):
+    slack_app.command("help")  # the first command learns who the caller is (users.info)
     response, url = slack_app.slash("help")
+    assert response.status_code == 200 and response.json()["response_type"] == "ephemeral"
+    assert "/partner status" in texts(response.json()["blocks"])
+    assert not [c for c in slack_app.fake.responses() if c.path.endswith(url.rsplit("/", 1)[1])]
+    response, url = slack_app.slash("add Acme type:channel")
     assert response.status_code == 200 and response.text == ""
-    assert slack_app.reply_to(url)["response_type"] == "ephemeral"
+    assert "Added" in slack_app.reply_to(url)["text"]
 
 
 def test_serve_with_two_worker_processes(fake_slack, tmp_path):

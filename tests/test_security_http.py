@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from bot.verify import MAX_BODY
 from storage import db as storage_db
-from tests.conftest import SIGNING_SECRET, serve, sign
+from tests.conftest import texts, SIGNING_SECRET, serve, sign
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def finish(slack_app, calls_before: int | None = None) -> None:
     that Slack received nothing since `calls_before` but what that command caused."""
     response, url = slack_app.slash("help", user="UFINISH1", channel="CFINISH1")
     assert response.status_code == 200
-    slack_app.reply_to(url, timeout=30)
+    slack_app.answer(response, url)
     if calls_before is None:
         return
     finishing = {"UFINISH1", "CFINISH1"}
@@ -349,15 +349,26 @@ def test_signed_request_naming_a_foreign_response_url_gets_nothing_posted_there(
     assert not [r for r in recorder.requests if r[1] == "/signed-elsewhere"]
 
 
+def test_a_command_naming_a_foreign_response_url_is_answered_in_the_ack(slack_app, recorder, caplog):
+    """Nothing is posted to the foreign URL, and the person still gets an answer, without a traceback."""
+    body = slash_form(recorder.url("foreign"), "help")
+    response = post(slack_app, body, {"Content-Type": FORM, **sign(body)})
+    assert response.status_code == 200 and "/partner status" in texts(response.json()["blocks"])
+    finish(slack_app)
+    assert not [r for r in recorder.requests if r[1] == "/foreign"]
+    no_tracebacks(caplog)
+
+
 def test_socket_mode_replies_only_to_slack_response_urls(settings, fake_slack, recorder, caplog):
     """Socket Mode requests come from Slack itself, and still the reply URL is checked."""
     from bot.app import build_app
 
     fake_slack.reset()
     app = build_app(settings.model_copy(update={"slack_api_url": fake_slack.api_url}))
-    for url in (recorder.url("socket-elsewhere"), fake_slack.new_response_url()):
-        body = {"command": "/partner", "text": "help", "user_id": "UOWNER1", "team_id": "T0TEAM", "channel_id": "C0GENERAL",
-                "response_url": url, "trigger_id": "1.2.3"}
+    # A write answers at the response_url after the ack (a read-only reply could ride the ack).
+    for n, url in enumerate((recorder.url("socket-elsewhere"), fake_slack.new_response_url())):
+        body = {"command": "/partner", "text": f"add Socket{n} type:channel", "user_id": "UOWNER1", "team_id": "T0TEAM",
+                "channel_id": "C0GENERAL", "response_url": url, "trigger_id": "1.2.3"}
         app.dispatch(BoltRequest(body=body, mode="socket_mode"))
     fake_slack.wait_for_responses(1, timeout=30)
     assert not [r for r in recorder.requests if r[1] == "/socket-elsewhere"]

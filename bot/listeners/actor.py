@@ -51,6 +51,10 @@ class Actor:
             self._decided = True
         return self._refusal
 
+    def known(self) -> bool:
+        """Whether the access decision needs no Slack call (made, or answerable from memory)."""
+        return self._decided or self.deps.gate.known(self.caller.user_id)
+
     def refused(self) -> Reply | None:
         """The refusal as a reply, like any other UserError; None when partnerbot serves them."""
         why = self.refusal()

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
+from bot.access import ACK_BUDGET
 from bot.listeners import answers
 from bot.listeners.actor import Actor
-from commands import Reply
+from commands import Reply, is_read_only
 from views.ids import Action
 
 EXTERNAL = "This channel is shared with another organisation (or Slack couldn't confirm it isn't), so partnerbot doesn't post partner data in it."
 
 
-def partner_command(ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor) -> None:
+def partner_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext, actor: Actor) -> None:
+    text = command.get("text") or ""
+    # A read-only reply that is ready at once rides the ack (SPEC §9): no response_url
+    # round trip. So does any answer when the request names no reply URL of Slack's.
+    if (is_read_only(text) and actor.known()) or not context.get("response_url"):
+        actor.refusal(budget=ACK_BUDGET)
+        ack(**actor.command(text).payload())
+        return
     ack()
-    respond(**actor.command(command.get("text") or "").payload())
+    respond(**actor.command(text).payload())
 
 
 def next_page(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:
