@@ -214,8 +214,8 @@ def test_rate_limit_is_retried_after_retry_after(job_settings, slack, fake_slack
     result = run_job("qbr-reminders", settings=job_settings, slack=slack, now=NOW)
     assert (result.sent, result.failed) == (1, 0)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2  # the 429, then the retry
-
     assert len(retry_clock.slept) == 1 and retry_clock.slept[0] >= 1  # after Retry-After: 1
+
 
 def test_server_error_marks_failed_for_retry(job_settings, slack, fake_slack):
     pid = add_partner("Acme")
