@@ -471,3 +471,30 @@ def texts(blocks: list[dict[str, Any]], *, mrkdwn_only: bool = False) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+class Quiet:
+    """A messenger that accepts everything and records posts (for tests that look at replies)."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str]] = []
+
+    def post(self, channel, text, blocks, *, thread_ts=None):
+        from core.messenger import Posted
+
+        self.posts.append((channel, text))
+        return Posted(True, channel=channel, ts="1.0")
+
+    def update(self, channel, ts, text, blocks):
+        from core.messenger import Posted
+
+        return Posted(True, channel=channel, ts=ts)
+
+    def permalink(self, channel, ts):
+        return None
+
+    def ensure_member(self, channel):
+        return None
+
+    def shared_problem(self, channel):
+        return None

@@ -17,12 +17,11 @@ from bot.dispatch import run_command
 from bot.slack import JobSlack
 from views.ids import Action
 from commands.context import Caller
-from core.messenger import Posted
 from jobs.runner import run_job
 from storage import partners
 from storage.db import unit_of_work
 from storage.models import Change, DealRegistration, Partner, Qbr
-from tests.conftest import make_settings, texts
+from tests.conftest import Quiet, make_settings, texts
 
 UTC = timezone.utc
 
@@ -134,29 +133,6 @@ def test_the_database_refuses_a_second_upcoming_qbr(database_url):
         s.add(Qbr(partner_id=pid, scheduled_for=today(), held_on=today(), created_by="U1"))
         s.add(Qbr(partner_id=pid, scheduled_for=today(), cancelled_at=datetime.now(UTC), created_by="U1"))
     assert count(Qbr) == 3
-
-
-class Quiet:
-    """A messenger that accepts everything (replies are what these tests look at)."""
-
-    def __init__(self):
-        self.posts: list[tuple[str, str]] = []
-
-    def post(self, channel, text, blocks, *, thread_ts=None):
-        self.posts.append((channel, text))
-        return Posted(True, channel=channel, ts="1.0")
-
-    def update(self, channel, ts, text, blocks):
-        return Posted(True, channel=channel, ts=ts)
-
-    def permalink(self, channel, ts):
-        return None
-
-    def ensure_member(self, channel):
-        return None
-
-    def shared_problem(self, channel):
-        return None
 
 
 _serial = itertools.count(1)

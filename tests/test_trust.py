@@ -21,7 +21,7 @@ from storage.db import unit_of_work
 from storage.health import Health
 from storage.models import DealRegistration, HelpRequest, Interaction, Partner, Qbr
 from storage.kpis import Attainment
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, texts
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Quiet, texts
 
 HOSTILE = [
     "<!channel>", "<!here>", "<!everyone>", "<@U0EVIL>", "<#C0EVIL>", "<https://evil.example|click>",
@@ -30,29 +30,6 @@ HOSTILE = [
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
 # What the bot itself may put in mrkdwn: mentions of stored IDs and links it built.
 OUR_MARKUP = __import__("re").compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+(?:\|[^>]*)?|https?://[^>]+)>")
-
-
-class Quiet:
-    """A messenger that accepts everything (for tests that only look at replies)."""
-
-    def post(self, channel, text, blocks, *, thread_ts=None):
-        from core.messenger import Posted
-
-        return Posted(True, channel=channel, ts="1.0")
-
-    def update(self, channel, ts, text, blocks):
-        from core.messenger import Posted
-
-        return Posted(True, channel=channel, ts=ts)
-
-    def permalink(self, channel, ts):
-        return None
-
-    def ensure_member(self, channel):
-        return None
-
-    def shared_problem(self, channel):
-        return None
 
 
 def mrkdwn(blocks):

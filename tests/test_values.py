@@ -20,7 +20,7 @@ from commands.errors import UserError
 from commands.parser import MAX_AMOUNT, amount, date_forms, take_date, tokenize
 from storage.db import unit_of_work
 from storage.models import Base, DealRegistration, Interaction, KpiValue, Partner
-from tests.conftest import texts
+from tests.conftest import Quiet, texts
 
 
 def body(reply) -> str:
@@ -386,29 +386,6 @@ _NOISE = st.text(st.characters(blacklist_categories=["Cc", "Cs"], blacklist_char
 def test_any_line_with_broken_quotes_is_that_subcommands_usage_error(with_partner, word, noise, defect):
     line = defect.format(w=word, n=noise)
     assert_malformed(line, with_partner)
-
-
-class Quiet:
-    """A messenger that accepts everything (these tests look only at replies)."""
-
-    def post(self, channel, text, blocks, *, thread_ts=None):
-        from core.messenger import Posted
-
-        return Posted(True, channel=channel, ts="1.0")
-
-    def update(self, channel, ts, text, blocks):
-        from core.messenger import Posted
-
-        return Posted(True, channel=channel, ts=ts)
-
-    def permalink(self, channel, ts):
-        return None
-
-    def ensure_member(self, channel):
-        return None
-
-    def shared_problem(self, channel):
-        return None
 
 
 def test_qbr_done_takes_past_date_forms(slack_app):
