@@ -41,8 +41,9 @@ migration: $(STAMP)
 run: $(STAMP)
 	$(BIN)/partnerbot run
 
+# One worker per core (pytest-xdist); PYTEST_ARGS="-n 0 -k …" runs a few tests in this process.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -56,7 +56,8 @@ class ConsoleMessenger:
         return None  # the demo workspace has no Slack Connect channels
 
 
-def console(settings: Settings, *, user_id: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def console(settings: Settings, *, user_id: str, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     interactive = stdin.isatty()
     if interactive:
         print(_BANNER.format(user=user_id), file=stdout)

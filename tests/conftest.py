@@ -53,6 +53,17 @@ def pytest_report_header(config) -> str:
     return "databases: SQLite and PostgreSQL"
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Skips in one line per reason (the PostgreSQL half is a hundred cases, not a hundred lines)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in reasons.items():
+        terminalreporter.write_line(f"skipped {count}: {reason}")
+
+
 SECRET_PATTERN = re.compile(r"xox[abpr]-[A-Za-z0-9-]+|" + re.escape(SIGNING_SECRET) + r"|whsec-test|pat-secret-token|tok-very-secret")
 
 
@@ -136,24 +147,33 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _worker_schema() -> str:
+    """Each pytest-xdist worker has its own schema in the one test database, so
+    workers never empty each other's tables; a plain run uses `public`."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"test_{worker}" if re.fullmatch(r"gw\d+", worker) else "public"
+
+
 def _postgres_url() -> str:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
         pytest.skip(f"PostgreSQL not available: set {POSTGRES_ENV} (.ci/run does)")
-    if "migrated" not in _pg_state:
+    if "url" not in _pg_state:
+        from sqlalchemy.engine import make_url
+
+        schema = _worker_schema()
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}) if schema != "public" else make_url(base)
         try:
-            probe = create_engine(url)
-            with probe.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            probe = create_engine(base)
+            with probe.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"'))
             probe.dispose()
         except OperationalError as error:
             pytest.skip(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error.orig}")
-        storage_db.configure(url)
-        with storage_db.engine().begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        storage_db.upgrade(url)
-        _pg_state["migrated"] = True
-    return url
+        rendered = url.render_as_string(hide_password=False)
+        storage_db.upgrade(rendered)
+        _pg_state["url"] = rendered
+    return _pg_state["url"]
 
 
 def _truncate_postgres(url: str) -> None:
@@ -164,12 +184,12 @@ def _truncate_postgres(url: str) -> None:
         if "tables" not in _pg_state:
             from storage.models import Base
 
-            present = {row[0] for row in connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))}
+            present = {row[0] for row in connection.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))}
             known = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
             _pg_state["tables"] = sorted(present - set(known)) + known
             _pg_state["sequences"] = [row[0] for row in connection.execute(
-                text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))]
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"))]
         for table in _pg_state["tables"]:
             connection.execute(text(f'DELETE FROM "{table}"'))
         if _pg_state["sequences"]:

@@ -295,12 +295,11 @@ def test_redirects_are_not_followed(database_url):
 
 
 def test_cli_sync_refuses_private_crm_url_exit_2(tmp_path):
-    import subprocess
-    import sys
+    from tests import cli
 
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "PARTNERBOT_CRM": "json",
-           "PARTNERBOT_CRM_URL": "https://192.168.1.10/deals", "PARTNERBOT_CRM_TOKEN": "tok-very-secret"}
-    result = subprocess.run([sys.executable, "-m", "bot", "sync", "crm"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    env = cli.base_env(DATABASE_URL=f"sqlite:///{tmp_path}/x.db", PARTNERBOT_CRM="json",
+                       PARTNERBOT_CRM_URL="https://192.168.1.10/deals", PARTNERBOT_CRM_TOKEN="tok-very-secret")
+    result = cli.run("sync", "crm", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "partnerbot: setting PARTNERBOT_CRM_URL: host 192.168.1.10 is a private, loopback or link-local address"
     assert "tok-very-secret" not in result.stderr

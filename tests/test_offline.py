@@ -2,8 +2,6 @@
 
 import csv
 import io
-import subprocess
-import sys
 
 from sqlalchemy import func, select
 
@@ -12,6 +10,7 @@ from bot.transfer import ImportError_, export, import_partners
 from storage import demo
 from storage.db import unit_of_work
 from storage.models import Interaction, Partner
+from tests import cli
 
 
 def count(model):
@@ -100,18 +99,16 @@ def test_import_refuses_names_that_exist(settings, tmp_path):
 
 def test_cli_import_bad_file_exits_1_with_message(tmp_path):
     path = write_csv(tmp_path / "p.csv", ["Acme,channel,,alice,"])
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "bot", "import", "partners", str(path)],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    result = cli.run("import", "partners", str(path), env=cli.base_env(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db"),
+                     cwd=tmp_path)
     assert result.returncode == 1
     assert "line 2: owner must be a Slack user ID" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_cli_console_reads_piped_stdin(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "bot", "console", "--user", "U0ME"], input="add Acme type:channel\nstatus\n",
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    result = cli.run("console", "--user", "U0ME", input="add Acme type:channel\nstatus\n",
+                     env=cli.base_env(DATABASE_URL=f"sqlite:///{tmp_path}/cli.db"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Added *Acme*" in result.stdout
     assert "Portfolio · 1 partner" in result.stdout

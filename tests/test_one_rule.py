@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+from tests import cli
 from tests.conftest import make_settings, serve, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,10 +21,8 @@ def test_partner_jobs_lists_the_jobs_the_cli_lists_in_its_order(fake_slack, data
     with serve(settings, fake_slack) as app:
         shown = re.findall(r"`([a-z-]+)` · never run", texts(app.command("jobs", user="UADMIN1")["blocks"]))
 
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/j.db",
-           "PARTNERBOT_WEBHOOKS": hooks, **crm}
-    listed = subprocess.run([sys.executable, "-m", "bot", "jobs", "list"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=60)
+    env = cli.base_env(DATABASE_URL=f"sqlite:///{tmp_path}/j.db", PARTNERBOT_WEBHOOKS=hooks, **crm)
+    listed = cli.run("jobs", "list", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     cli_names = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
     assert "crm-sync" in cli_names and "webhook-delivery" in cli_names

@@ -47,7 +47,10 @@ def run_cli(*args, env, cwd=None):
 
 
 def test_cli_reports_bad_setting_in_one_line_exit_2(tmp_path):
-    result = run_cli("db", "upgrade", env={"PARTNERBOT_STALL_DAYS": "-3", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}, cwd=tmp_path)
+    from tests import cli
+
+    result = cli.run("db", "upgrade", env=cli.base_env(PARTNERBOT_STALL_DAYS="-3", DATABASE_URL=f"sqlite:///{tmp_path}/x.db"),
+                     cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("partnerbot: setting PARTNERBOT_STALL_DAYS")
     assert len(result.stderr.strip().splitlines()) == 1

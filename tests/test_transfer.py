@@ -16,17 +16,10 @@ from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "bot"]
-MAIN = Path(__file__).resolve().parent.parent
+from tests.cli import base_env
+from tests.cli import run as cli
 
-
-def cli(*args: str, env: dict[str, str], cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, cwd=cwd, input=input, timeout=120)
-
-
-def base_env(**extra: str) -> dict[str, str]:
-    # Nothing from the developer's environment or .env: only what the test sets.
-    return {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(MAIN), **extra}
+CLI = [sys.executable, "-m", "bot"]  # for what needs a real process: signals, closed pipes, /dev/full
 
 
 @pytest.fixture
@@ -79,16 +72,22 @@ COMMANDS = [["run"], ["serve", "--port", "0"], ["scheduler"], ["console"], ["db"
 def test_unreachable_database_is_one_line_and_exit_2(tmp_path, url, named, commands):
     write_partners(tmp_path / "p.csv", [["Acme", "channel", "", "U0AAA", ""]])
     env = base_env(DATABASE_URL=url.format(tmp=tmp_path), **SLACK)
-    # All at once: each is a fresh interpreter, and none of them gets far.
+    # The long-running commands install signal handlers: each in its own process, all at once.
+    serving = {"run", "serve", "scheduler"}
     running = [(command, subprocess.Popen([*CLI, *command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)) for command in commands]
+                                          stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path))
+               for command in commands if command[0] in serving]
+    results = [(command, cli(*command, env=env, cwd=tmp_path)) for command in commands if command[0] not in serving]
     for command, process in running:
         stdout, stderr = process.communicate(timeout=120)
-        line = one_line(stderr)
-        assert process.returncode == 2, (command, stderr)
+        results.append((command, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)))
+    assert len(results) == len(commands)
+    for command, result in results:
+        line = one_line(result.stderr)
+        assert result.returncode == 2, (command, result.stderr)
         assert named in line and "DATABASE_URL" in line, (command, line)
-        assert "tiger-secret" not in stderr + stdout
-        assert stdout == ""
+        assert "tiger-secret" not in result.stderr + result.stdout
+        assert result.stdout == ""
 
 
 def test_export_to_a_bad_path_is_one_line_exit_2_and_writes_nothing(workspace):
