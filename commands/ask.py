@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from views.messages import confirmation
-from views.requests import AskForm, request_message, request_not_posted
-from views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, typed_text
 from commands.refs import take_partner
 from commands.teams import routed_channel, routing, team_name
-from storage import ledger, partners, requests, webhooks
-from storage.db import unit_of_work
+from core.messenger import NOT_OURS, Notification, Posted
+from storage import partners, requests, webhooks
 from storage.models import HelpRequest, Partner
+from views.messages import confirmation
+from views.requests import AskForm, request_message, request_not_posted
+from views.text import escape
 
 USAGE = "ask <legal|product|finance|team> <partner> <request>"
 DESCRIPTION = "send a partner's need to the team's channel, where someone claims and resolves it"
@@ -62,49 +62,32 @@ def create(ctx: Context, *, team: str, channel: str, partner: Partner, text: str
     requests.log_step(session=ctx.session, request=request, summary=f"Asked {team}: {text}", author_id=ctx.caller.user_id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="request.created", partner=partner,
                   subject=webhooks.request_data(request), now=ctx.now)
-    # Claimed with the request, in one transaction: if this process dies before the
-    # post, the retry job finds the claim and posts it (effectively once).
-    message_text, blocks = request_message(request, partner, now=ctx.now)
-    ledger.claim(session=ctx.session, **requests.post_key(request.id), target=channel,
-                 payload=ledger.message_payload(message_text, blocks), now=ctx.now)
-    request_id = request.id
-    # The request is committed before Slack is called: a refused post never loses it.
-    return Reply(text="Sending…", after=lambda: post(ctx, request_id, channel))
+    # Claimed with the request, in one transaction (bot/dispatch.py): if this process
+    # dies before the post, the retry job finds the claim and posts it (effectively once).
+    return send(request, channel, now=ctx.now)
 
 
-def post(ctx: Context, request_id: int, channel: str, *, again: bool = False) -> Reply:
-    """Post (or, with `again`, re-post) a request to its team channel and tell the requester where it is."""
-    # Never hold a database transaction across a Slack call: a slow Slack would
-    # keep SQLite's write lock and make every other writer wait.
-    with unit_of_work() as session:
-        request = requests.get(session=session, request_id=request_id)
-        if request is None:
-            raise UserError("That request no longer exists.")
-        text, blocks = request_message(request, request.partner, now=ctx.now)
-        if again and not ledger.retake(session=session, **requests.post_key(request_id), target=channel,
-                                       payload=ledger.message_payload(text, blocks), now=ctx.now):
-            if ledger.status_of(session=session, **requests.post_key(request_id)) is None:
-                ledger.claim(session=session, **requests.post_key(request_id), target=channel,
-                             payload=ledger.message_payload(text, blocks), now=ctx.now)
-            else:
-                return Reply(text="Already on its way.", blocks=confirmation(
-                    f"Request *#{request_id}* is being posted right now; you'll see it in <#{channel}> shortly."))
-    posted = ctx.slack.post(channel, text, blocks)
-    with unit_of_work() as session:
-        ledger.mark(session=session, **requests.post_key(request_id), ok=posted.ok, channel=posted.channel,
-                    ts=posted.ts, error=posted.error, now=ctx.now)
-        requests.record_post(session=session, request_id=request_id, channel_id=channel, ts=posted.ts, error=posted.error)
-    if not posted.ok:
-        return not_posted(request, channel, posted.error or "unknown_error")
-    link = ctx.slack.permalink(channel, posted.ts or "")
-    where = f"<{link}|in <#{channel}>>" if link else f"in <#{channel}>"
-    return Reply(
-        text=f"Request #{request_id} sent to {request.team}.",
-        blocks=confirmation(
-            f"Sent {request.team} request *#{request_id}* for *{escape(request.partner.name)}* {where}.",
-            detail="You'll get a DM when someone claims it and when it is resolved.",
-        ),
-    )
+def send(request: HelpRequest, channel: str, *, now: datetime, again: bool = False) -> Reply:
+    """The request's message for its team channel, and what the requester is told once
+    it is there — or why not, with **Post again**. `again` takes a failed post's ledger row."""
+    text, blocks = request_message(request, request.partner, now=now)
+    message = Notification(**requests.post_key(request.id), target=channel, text=text, blocks=blocks, link=True,
+                           retake=again)
+    rid, team, partner_name = request.id, request.team, request.partner.name
+
+    def told(outcomes: list[Posted]) -> Reply:
+        posted = outcomes[0]
+        if posted.error == NOT_OURS:
+            return Reply(text="Already on its way.", blocks=confirmation(
+                f"Request *#{rid}* is being posted right now; you'll see it in <#{channel}> shortly."))
+        if not posted.ok:
+            return not_posted(request, channel, posted.error or "unknown_error")
+        where = f"<{posted.link}|in <#{channel}>>" if posted.link else f"in <#{channel}>"
+        return Reply(text=f"Request #{rid} sent to {team}.", blocks=confirmation(
+            f"Sent {team} request *#{rid}* for *{escape(partner_name)}* {where}.",
+            detail="You'll get a DM when someone claims it and when it is resolved."))
+
+    return Reply(text="Sending…", outbox=[message], then=told)
 
 
 def not_posted(request: HelpRequest, channel: str, error: str) -> Reply:

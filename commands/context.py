@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.messenger import Messenger
+from core.messenger import Messenger, Notification, Posted
 from core.settings import Settings
 from views.text import escape
 
@@ -47,8 +47,14 @@ class Reply:
     ephemeral: bool = True
     # For buttons: replace the message that was clicked instead of answering beside it.
     replace_original: bool = False
-    # Slack calls to make once the unit of work has committed; returns the final reply.
-    after: Callable[[], Reply] | None = None
+    # What to tell whom once the unit of work has committed: claimed in the ledger with
+    # the change, sent by the one sender (jobs/delivery.py), never by the command itself.
+    outbox: list[Notification] = field(default_factory=list)
+    # The reply once the outbox is delivered, from its outcomes (one Posted per notification);
+    # it may carry an outbox of its own (e.g. DMs to the admins when a channel post failed).
+    then: Callable[[list[Posted]], Reply] | None = None
+    # Set by the dispatcher: which outbox rows this process claimed with the change.
+    claimed: list[bool] | None = None
     # A refusal or mistake: never shared into a channel, shown on a form instead of closing it.
     error: bool = False
 

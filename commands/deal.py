@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from views.deals import conflict_message, decision_dm, holder_names
-from views.messages import confirmation
-from views.text import money
-from views.text import a, escape
-from core.messenger import SHARED
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command, amount, amount_words, choice, examples, shown, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
+from core.messenger import SHARED, Notification, Posted
 from storage import audit, deals, webhooks
 from storage.models import DealRegistration, DealStatus, Partner, PartnerType
 from storage.names import clean, match_key
 from storage.periods import month_bounds, month_of
+from views.deals import conflict_message, decision_dm, holder_names
+from views.messages import confirmation
+from views.text import a, escape, money
 
 USAGE = "deal <partner> <customer> <amount> [attribution:influenced]"
 DESCRIPTION = "register a channel partner's deal; a customer another partner registered in 90 days is flagged"
@@ -70,48 +69,54 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
             blocks=confirmation(f"Registered deal *#{deal.id}*: *{escape(customer)}* · {money(value, currency)} for *{escape(partner.name)}*."),
         )
     assert earlier is not None
-    deal_id = deal.id
     first_line = f"deal #{first.id}, {first.registered_at.astimezone(ctx.settings.zone):%a %Y-%m-%d}"
     also = [p for p in others if p.id != earlier.id]
-
-    def notify() -> Reply:
-        text, blocks = conflict_message(deal, partner, earlier, currency=currency, holders=others)
-        where, decided = deliver_conflict(ctx, text, blocks, deal_id)
-        held_by = f" Also registered by {holder_names(also)}." if also else ""
-        return Reply(
-            text=f"Deal #{deal_id} is flagged as a conflict.",
-            blocks=confirmation(
-                f"Deal *#{deal_id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* "
-                f"registered this customer first ({first_line}).{held_by}",
-                detail=f"{where}; you'll get a DM with the outcome." if decided else where,
-            ),
-        )
-
-    return Reply(text="", after=notify)
+    held_by = f" Also registered by {holder_names(also)}." if also else ""
+    said = (f"Deal *#{deal.id}* for *{escape(customer)}* is flagged as a *conflict*: *{escape(earlier.name)}* "
+            f"registered this customer first ({first_line}).{held_by}")
+    text, blocks = conflict_message(deal, partner, earlier, currency=currency, holders=others)
+    return ask_deciders(ctx, deal.id, text, blocks, said)
 
 
-def deliver_conflict(ctx: Context, text: str, blocks: list[dict], deal_id: int) -> tuple[str, bool]:
-    """Post a conflict where an admin can decide it: the digest channel, else (none
-    set, or the post failed, e.g. a shared channel) a DM to each admin. Returns what
-    the registrant is told — where it actually went — and whether anyone got it."""
+def ask_deciders(ctx: Context, deal_id: int, text: str, blocks: list[dict], said: str) -> Reply:
+    """A conflict goes where an admin can decide it: the digest channel, else (none set,
+    or the post failed, e.g. a shared channel) a DM to each admin. The registrant is
+    told where it actually went, and whether anyone got it."""
     digest, admins = ctx.settings.digest_channel, list(ctx.settings.admins)
-    missed = ""
-    if digest:
-        posted = ctx.slack.post(digest, text, blocks)
-        if posted.ok:
-            return f"An admin will approve or reject it in <#{digest}>", True
-        why = "it is shared with another organisation" if posted.error == SHARED else f"`{posted.error}`"
-        missed = f"It couldn't be posted to <#{digest}> ({why}), "
-    if not admins:
-        unset = "no admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
-        return (missed + "and " + unset) if missed else unset[0].upper() + unset[1:], False
-    reached = [admin for admin in admins if ctx.slack.post(admin, text, blocks).ok]
-    if reached:
-        told = "the admins got a DM" if len(reached) == len(admins) else f"{', '.join(f'<@{a}>' for a in reached)} got a DM"
-        told = f"{told} to approve or reject it"
-        return (missed + "so " + told) if missed else told[0].upper() + told[1:], True
-    return ((missed + "and the DMs to the admins failed too") if missed else "The DMs to the admins failed")  \
-        + f": nobody has been asked yet, so tell an admin about deal #{deal_id} (it stays a conflict until one decides)", False
+    subject = f"deal:{deal_id}"
+
+    def told(where: str, decided: bool) -> Reply:
+        return Reply(text=f"Deal #{deal_id} is flagged as a conflict.",
+                     blocks=confirmation(said, detail=f"{where}; you'll get a DM with the outcome." if decided else where))
+
+    def to_admins(missed: str) -> Reply:
+        if not admins:
+            unset = "no admins are set to decide it: fill in `PARTNERBOT_ADMINS`"
+            return told((missed + "and " + unset) if missed else unset[0].upper() + unset[1:], False)
+
+        def reached(outcomes: list[Posted]) -> Reply:
+            got = [admin for admin, posted in zip(admins, outcomes) if posted.ok]
+            if not got:
+                return told(((missed + "and the DMs to the admins failed too") if missed else "The DMs to the admins failed")
+                            + f": nobody has been asked yet, so tell an admin about deal #{deal_id} (it stays a conflict "
+                            "until one decides)", False)
+            dm = "the admins got a DM" if len(got) == len(admins) else f"{', '.join(f'<@{a}>' for a in got)} got a DM"
+            dm += " to approve or reject it"
+            return told((missed + "so " + dm) if missed else dm[0].upper() + dm[1:], True)
+
+        return Reply(text="", outbox=[Notification("deal-conflict", subject, f"admin:{admin}", admin, text, blocks)
+                                      for admin in admins], then=reached)
+
+    if not digest:
+        return to_admins("")
+
+    def posted_or_not(outcomes: list[Posted]) -> Reply:
+        if outcomes[0].ok:
+            return told(f"An admin will approve or reject it in <#{digest}>", True)
+        why = "it is shared with another organisation" if outcomes[0].error == SHARED else f"`{outcomes[0].error}`"
+        return to_admins(f"It couldn't be posted to <#{digest}> ({why}), ")
+
+    return Reply(text="", outbox=[Notification("deal-conflict", subject, "digest", digest, text, blocks)], then=posted_or_not)
 
 
 def duplicate_text(existing: DealRegistration, partner: Partner, ctx: Context) -> str:
@@ -149,10 +154,7 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=f"deal.{deal.status}", partner=partner,
                   subject=webhooks.deal_data(deal, first), now=ctx.now)
 
-    def tell() -> Reply:
-        text, blocks = conflict_message(deal, partner, first or partner, currency=currency)
-        dm_text, dm_blocks = decision_dm(deal, partner, currency=currency)
-        ctx.slack.post(deal.registered_by, dm_text, dm_blocks)
-        return Reply(text=text, blocks=blocks, replace_original=True)
-
-    return Reply(text="", after=tell)
+    text, blocks = conflict_message(deal, partner, first or partner, currency=currency)
+    dm_text, dm_blocks = decision_dm(deal, partner, currency=currency)
+    told = Notification("deal-decision", f"deal:{deal.id}", "registrant", deal.registered_by, dm_text, dm_blocks)
+    return Reply(text=text, blocks=blocks, replace_original=True, outbox=[told])

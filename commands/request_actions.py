@@ -9,8 +9,8 @@ from commands import ask
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.teams import routing
+from core.messenger import Notification, Posted
 from storage import requests, webhooks
-from storage.db import unit_of_work
 from storage.models import HelpRequest, RequestStatus
 
 GONE = "That request no longer exists (it may have been deleted with its partner). Nothing was changed."
@@ -40,7 +40,7 @@ def claim(ctx: Context, rid: int) -> Reply | None:
         raise UserError(f"Request #{rid} is already claimed by {user(request.claimed_by or '')}.")
     requests.log_step(session=ctx.session, request=request, summary=f"{request.team.capitalize()} request #{rid} claimed", author_id=ctx.caller.user_id, now=ctx.now)
     _emit(ctx, rid, "request.claimed")
-    return Reply(text="", after=lambda: announce(ctx, rid, "claimed"))
+    return announce(ctx, request, "claimed")
 
 
 def resolve(ctx: Context, rid: int, note: str | None) -> Reply | None:
@@ -51,7 +51,7 @@ def resolve(ctx: Context, rid: int, note: str | None) -> Reply | None:
     summary = f"{request.team.capitalize()} request #{rid} resolved" + (f": {note}" if note else "")
     requests.log_step(session=ctx.session, request=request, summary=summary, author_id=ctx.caller.user_id, now=ctx.now)
     _emit(ctx, rid, "request.resolved")
-    return Reply(text="", after=lambda: announce(ctx, rid, "resolved"))
+    return announce(ctx, request, "resolved")
 
 
 def _emit(ctx: Context, rid: int, event: str) -> None:
@@ -67,16 +67,14 @@ def add_note(ctx: Context, rid: int, note: str) -> Reply | None:
     if not note:
         raise UserError("A note needs some text.")
     request = _load(ctx, rid)
-    requests.log_step(session=ctx.session, request=request, summary=f"Note on {request.team} request #{rid}: {note}", author_id=ctx.caller.user_id, now=ctx.now)
-
-    def post_note() -> Reply:
-        if request.channel_id and request.message_ts:
-            ctx.slack.post(request.channel_id, *request_note(ctx.caller.user_id, note), thread_ts=request.message_ts)
-        if request.requester_id != ctx.caller.user_id:
-            _dm(ctx, request, "note")
-        return Reply(text="")
-
-    return Reply(text="", after=post_note)
+    step = requests.log_step(session=ctx.session, request=request, summary=f"Note on {request.team} request #{rid}: {note}",
+                             author_id=ctx.caller.user_id, now=ctx.now)
+    outbox = []
+    if request.channel_id and request.message_ts:
+        text, blocks = request_note(ctx.caller.user_id, note)
+        outbox.append(Notification("request-note", f"request:{rid}", f"note:{step.id}", request.channel_id, text, blocks,
+                                   thread_ts=request.message_ts))
+    return _tell_requester(ctx, request, f"note:{step.id}", outbox, event="note", actor=ctx.caller.user_id)
 
 
 def repost(ctx: Context, rid: int) -> Reply:
@@ -88,24 +86,32 @@ def repost(ctx: Context, rid: int) -> Reply:
     channel = routing(ctx).get(request.team)
     if not channel:
         raise UserError(f"No channel is set for {request.team} any more; ask an admin to `/partner route {request.team} #channel`.")
-    return Reply(text="Posting…", after=lambda: ask.post(ctx, rid, channel, again=True))
+    return ask.send(request, channel, now=ctx.now, again=True)
 
 
-def announce(ctx: Context, rid: int, event: str) -> Reply:
-    """After a transition: update the channel message in place and DM the requester."""
-    with unit_of_work(read_only=True) as session:
-        request = requests.get(session=session, request_id=rid)
-    assert request is not None
+def announce(ctx: Context, request: HelpRequest, event: str) -> Reply:
+    """After a transition: the channel message updated in place, then the requester told by DM."""
+    ctx.session.refresh(request)
+    outbox = []
     if request.channel_id and request.message_ts:
         text, blocks = request_message(request, request.partner, now=ctx.now)
-        ctx.slack.update(request.channel_id, request.message_ts, text, blocks)
+        outbox.append(Notification("request-update", f"request:{request.id}", event, request.channel_id, text, blocks,
+                                   update_ts=request.message_ts, link=True))
     actor = request.claimed_by if event == "claimed" else request.resolved_by
-    if request.requester_id != actor:
-        _dm(ctx, request, event)
-    return Reply(text="")
+    return _tell_requester(ctx, request, event, outbox, event=event, actor=actor)
 
 
-def _dm(ctx: Context, request: HelpRequest, event: str) -> None:
-    link = ctx.slack.permalink(request.channel_id, request.message_ts) if request.channel_id and request.message_ts else None
-    text, blocks = requester_dm(request, request.partner, event=event, link=link, now=ctx.now)
-    ctx.slack.post(request.requester_id, text, blocks)
+def _tell_requester(ctx: Context, request: HelpRequest, period: str, outbox: list[Notification], *, event: str,
+                    actor: str | None) -> Reply:
+    """Send `outbox` to the request's channel, then DM the requester (unless they did it
+    themselves) with a link to the message when Slack gave one."""
+    if request.requester_id == actor:
+        return Reply(text="", outbox=outbox)
+    partner, now, requester = request.partner, ctx.now, request.requester_id
+
+    def dm(outcomes: list[Posted]) -> Reply:
+        link = next((o.link for o in outcomes if o.link), None)
+        text, blocks = requester_dm(request, partner, event=event, link=link, now=now)
+        return Reply(text="", outbox=[Notification("request-dm", f"request:{request.id}", period, requester, text, blocks)])
+
+    return Reply(text="", outbox=outbox, then=dm) if outbox else dm([])

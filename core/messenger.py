@@ -1,15 +1,19 @@
-"""The shape of talking to Slack that commands and jobs share: what they may ask
-(`Messenger`, implemented over the Web API in bot.slack and by the offline
-console) and what comes back (`Posted`)."""
+"""The shape of talking to Slack that commands and jobs share: what goes out
+(`Notification`: a message with its effectively-once ledger key), what they may
+ask (`Messenger`, implemented over the Web API in bot.slack and by the offline
+console) and what comes back (`Posted`). Commands never send: they return
+notifications, and one sender (jobs/delivery.py) delivers them after the commit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 # The error code a Messenger gives when Slack says (or cannot rule out) that a
 # channel is shared with another organisation: nothing of the record goes there.
 SHARED = "channel_is_shared"
+# The outcome of a notification whose ledger row another process (or an earlier click) owns.
+NOT_OURS = "already_on_its_way"
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,38 @@ class Posted:
     channel: str | None = None
     ts: str | None = None
     error: str | None = None
+    link: str | None = None  # the message's permalink, when the notification asked for it
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to send, keyed (job, subject, period) in the ledger: claimed before
+    Slack is called, so it goes out once however often the key is produced."""
+
+    job: str
+    subject: str
+    period: str
+    target: str  # channel ID, or a user ID for a DM
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    # Post as a reply in the thread of another notification of this run (same job and period).
+    thread_of: str | None = None
+    # A file to upload instead of a message: (filename, title, PNG bytes).
+    file: tuple[str, str, bytes] | None = None
+    # Figures kept in the ledger for the next run to compare with (the digest's totals).
+    meta: dict[str, Any] | None = None
+    # Take the ledger row again when an earlier attempt failed or crashed (a request's own post).
+    retake: bool = False
+    # Replace this message of `target` in place (chat.update) instead of posting; a later
+    # update of the same job and subject supersedes it, so a retry never shows old news.
+    update_ts: str | None = None
+    # Return the message's permalink in Posted.link.
+    link: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.job, self.subject, self.period)
 
 
 class Messenger(Protocol):

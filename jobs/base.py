@@ -8,30 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.messenger import Notification  # noqa: F401  (what a job produces)
 from core.settings import Settings
-
-
-@dataclass(frozen=True)
-class Notification:
-    job: str
-    subject: str
-    period: str
-    target: str  # channel ID, or a user ID for a DM
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    thread_ts: str | None = None
-    # Post as a reply in the thread of another notification of this run (same job and period).
-    thread_of: str | None = None
-    # A file to upload instead of a message: (filename, title, PNG bytes).
-    file: tuple[str, str, bytes] | None = None
-    # Figures kept in the ledger for the next run to compare with (the digest's totals).
-    meta: dict[str, Any] | None = None
-    # Take the ledger row again when an earlier attempt failed or crashed (a request's own post).
-    retake: bool = False
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.job, self.subject, self.period)
 
 
 @dataclass

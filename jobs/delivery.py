@@ -1,4 +1,5 @@
-"""Effectively-once delivery of job notifications (SPEC §7, §9).
+"""Effectively-once delivery of notifications (SPEC §7, §9): the one way out to
+Slack, for jobs and for what commands send once their change has committed.
 
 For each notification: claim a ledger row unique on (job, subject, period) and
 commit; call Slack; mark the row `sent` (channel, ts) or `failed`. A row that
@@ -19,8 +20,10 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-from core.messenger import Posted
-from jobs.base import JobResult, Notification
+from sqlalchemy.orm import Session
+
+from core.messenger import NOT_OURS, Notification, Posted
+from jobs.base import JobResult
 from storage import ledger, requests
 from storage.db import unit_of_work
 
@@ -34,7 +37,8 @@ FIXES = {
 
 
 def to_payload(n: Notification) -> str:
-    data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta}
+    data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta,
+                  "update_ts": n.update_ts, "link": n.link}
     if n.file:
         name, title, content = n.file
         data["file"] = [name, title, base64.b64encode(content).decode()]
@@ -48,6 +52,7 @@ def from_payload(job: str, subject: str, period: str, target: str, payload: str)
         job=job, subject=subject, period=period, target=target, text=data["text"], blocks=data["blocks"],
         thread_ts=data.get("thread_ts"), thread_of=data.get("thread_of"),
         file=(file[0], file[1], base64.b64decode(file[2])) if file else None, meta=data.get("meta"),
+        update_ts=data.get("update_ts"), link=bool(data.get("link")),
     )
 
 
@@ -87,36 +92,61 @@ class Sender:
         if n.file:
             name, title, content = n.file
             return self.slack.upload(channel, thread_ts, name, title, content)
-        return self.slack.post(channel, n.text, n.blocks, thread_ts=thread_ts)
+        if n.update_ts:
+            posted = self.slack.update(channel, n.update_ts, n.text, n.blocks)
+        else:
+            posted = self.slack.post(channel, n.text, n.blocks, thread_ts=thread_ts)
+        if posted.ok and n.link and posted.channel and posted.ts:
+            posted = Posted(True, channel=posted.channel, ts=posted.ts, link=self.slack.permalink(posted.channel, posted.ts))
+        return posted
 
 
-def _record(n: Notification, posted: Posted, result: JobResult, now: datetime) -> None:
+def _record(n: Notification, posted: Posted, result: JobResult | None, now: datetime) -> None:
     with unit_of_work() as session:
         ledger.mark(session=session, job=n.job, subject=n.subject, period=n.period, ok=posted.ok,
                     channel=posted.channel, ts=posted.ts, error=posted.error, now=now)
         if n.job == requests.POST_JOB:  # a request's own message: the request learns where it is
             requests.record_post(session=session, request_id=int(n.subject.split(":")[1]), channel_id=n.target,
                                  ts=posted.ts, error=posted.error)
-    if posted.ok:
-        result.sent += 1
-    else:
-        result.failed += 1
+    if result is not None:
+        result.sent += posted.ok
+        result.failed += not posted.ok
+    if not posted.ok:
         fix = FIXES.get(posted.error or "", "it will be retried by the retry job")
         log.warning("job=%s subject=%s target=%s failed: %s — %s", n.job, n.subject, n.target, posted.error, fix)
+
+
+def claim(n: Notification, *, session: Session, now: datetime) -> bool:
+    """Own the notification's ledger row (in the caller's transaction): True when this process sends it."""
+    claimed = ledger.claim(session=session, job=n.job, subject=n.subject, period=n.period, target=n.target,
+                           payload=to_payload(n), now=now)
+    if not claimed and n.retake:
+        claimed = ledger.retake(session=session, job=n.job, subject=n.subject, period=n.period,
+                                target=n.target, payload=to_payload(n), now=now)
+    return claimed
 
 
 def deliver(notifications: Iterable[Notification], *, sender: Sender, result: JobResult, now: datetime) -> None:
     for n in notifications:
         with unit_of_work() as session:
-            claimed = ledger.claim(session=session, job=n.job, subject=n.subject, period=n.period, target=n.target,
-                                   payload=to_payload(n), now=now)
-            if not claimed and n.retake:
-                claimed = ledger.retake(session=session, job=n.job, subject=n.subject, period=n.period,
-                                        target=n.target, payload=to_payload(n), now=now)
+            claimed = claim(n, session=session, now=now)
         if not claimed:
             result.skipped += 1
             continue
         _record(n, sender.send(n), result, now)
+
+
+def send_claimed(notifications: list[Notification], owned: list[bool], *, sender: Sender, now: datetime) -> list[Posted]:
+    """Send what a command claimed in its own transaction (now committed); one outcome per notification."""
+    outcomes = []
+    for n, mine in zip(notifications, owned):
+        if not mine:
+            outcomes.append(Posted(False, channel=n.target, error=NOT_OURS))
+            continue
+        posted = sender.send(n)
+        _record(n, posted, None, now)
+        outcomes.append(posted)
+    return outcomes
 
 
 def retry(*, sender: Sender, result: JobResult, now: datetime) -> None:
@@ -131,4 +161,12 @@ def retry(*, sender: Sender, result: JobResult, now: datetime) -> None:
             result.skipped += 1
             continue
         n = from_payload(row.job, row.subject, row.period, row.target, row.payload)
+        if n.update_ts:
+            with unit_of_work(read_only=True) as session:
+                superseded = ledger.superseded(session=session, row=row)
+            if superseded:  # a later update of that message went out (or is going): nothing to repeat
+                with unit_of_work() as session:
+                    ledger.retire(session=session, row_id=row.id)
+                result.skipped += 1
+                continue
         _record(n, sender.send(n), result, now)

@@ -107,6 +107,18 @@ def reclaim(*, session: Session, row: NotificationLedger, now: datetime) -> bool
     return result.rowcount == 1
 
 
+def superseded(*, session: Session, row: NotificationLedger) -> bool:
+    """Whether a later notification of the same job and subject exists (an in-place
+    update that a newer one replaces: retrying the old one would show old news)."""
+    return session.scalar(select(func.count()).select_from(NotificationLedger).where(
+        NotificationLedger.job == row.job, NotificationLedger.subject == row.subject, NotificationLedger.id > row.id)) > 0
+
+
+def retire(*, session: Session, row_id: int) -> None:
+    """Never retried again: a newer notification took its place."""
+    session.execute(update(NotificationLedger).where(NotificationLedger.id == row_id).values(status="superseded"))
+
+
 def start_run(*, session: Session, job: str, as_of: datetime, now: datetime) -> int:
     run = JobRun(job=job, as_of=as_of, started_at=now, outcome="running")
     session.add(run)

@@ -299,7 +299,7 @@ class NotificationLedger(Base):
     job: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(80))
     period: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed | superseded
     target: Mapped[str] = mapped_column(String(32))  # channel or user ID
     payload: Mapped[str] = mapped_column(Text)  # JSON: text, blocks, thread_of, file
     channel: Mapped[str | None] = mapped_column(String(32))

@@ -136,15 +136,15 @@ def _listed(query, *, status: list[str], team: str | None, requester_id: str | N
     return query
 
 
-def log_step(*, session: Session, request: HelpRequest, summary: str, author_id: str, now: datetime) -> None:
+def log_step(*, session: Session, request: HelpRequest, summary: str, author_id: str, now: datetime) -> Interaction:
     """Every request and transition is on the partner's history."""
-    session.add(
-        Interaction(
-            partner_id=request.partner_id, kind="request", summary=summary, author_id=author_id,
-            occurred_at=now, created_at=now, channel_id=request.channel_id, request_id=request.id,
-        )
+    step = Interaction(
+        partner_id=request.partner_id, kind="request", summary=summary, author_id=author_id,
+        occurred_at=now, created_at=now, channel_id=request.channel_id, request_id=request.id,
     )
+    session.add(step)
     session.flush()
+    return step
 
 
 def usergroups(*, session: Session) -> dict[str, str]:

@@ -244,3 +244,35 @@ def test_route_with_a_user_group(slack_app):
     with unit_of_work() as s:
         assert s.get(Route, "legal").usergroup_id == "S0LEGAL"
     assert "user group picked from the @ autocomplete" in texts(slack_app.command("route legal <#C0LEGAL|legal> legal-team", user="UADMIN1")["blocks"])
+
+
+def test_what_a_click_sends_goes_through_the_ledger_and_the_retry_job(slack_app, settings):
+    """One way out: a claim's DM that Slack refuses is kept and sent once by the retry job;
+    the claim's in-place update, refused too, is not repeated after the resolve replaced it."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.slack import JobSlack
+    from jobs.runner import run_job
+
+    setup_partner(slack_app)
+    route(slack_app)
+    _, post = ask(slack_app)
+    slack_app.fake.fail_next("chat.update", "internal_error")
+    slack_app.fake.fail_next("chat.postMessage", "internal_error")
+    click(slack_app, post, Action.REQUEST_CLAIM, "ULAWYER")
+    slack_app.fake.wait_for("chat.postMessage", 2)  # the request, then the refused DM
+    click(slack_app, post, Action.REQUEST_RESOLVE, "ULAWYER")
+    (opened,) = slack_app.fake.wait_for("views.open")
+    slack_app.submit_view(opened.args["view"], {"text": {"value": {"type": "plain_text_input", "value": "Done"}}}, user="ULAWYER")
+    slack_app.fake.wait_for("chat.postMessage", 3)  # the resolved DM
+    slack_app.settle()
+    updates_before = len(slack_app.fake.calls_to("chat.update"))
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=15)
+    result = run_job("retry", settings=settings, slack=JobSlack(slack_app.app.client, settings.zone), now=later)
+    assert (result.sent, result.skipped) == (1, 1)
+    dms = [c for c in slack_app.fake.calls_to("chat.postMessage") if c.args["channel"] == "UREQ1"]
+    told = [texts(c.args["blocks"]) for c in dms]
+    assert len(told) == 3 and "claimed your legal request #1" in told[-1]  # refused once, resolved, then the retry
+    assert len(slack_app.fake.calls_to("chat.update")) == updates_before  # the old "claimed" card never comes back
+    assert run_job("retry", settings=settings, slack=JobSlack(slack_app.app.client, settings.zone), now=later).sent == 0

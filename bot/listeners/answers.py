@@ -5,12 +5,14 @@ a notice in place of a modal or of App Home, no suggestions, or a DM."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.access import ACK_BUDGET
+from bot.dispatch import follow
 from bot.listeners.actor import Actor
 from commands import Context, Reply
 from views.ids import Block
@@ -48,7 +50,7 @@ def form(ack: Ack, actor: Actor, work: Callable[[Context], Reply | None]) -> Rep
         ack(response_action="errors", errors={Block.TEXT: reply.text[:FORM_ERROR]})
         return None
     ack()
-    return reply.after() if reply is not None and reply.after is not None else reply
+    return follow(reply, slack=actor.deps.slack, now=datetime.now(timezone.utc))
 
 
 def options(ack: Ack, actor: Actor, find: Callable[[], list[dict[str, Any]]]) -> None:
