@@ -9,7 +9,9 @@ from views.text import metric_value
 from views.text import escape
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, amount, choice, examples, period, shown, split_options
+from commands.amounts import amount, examples
+from commands.dates import period
+from commands.parser import Command, choice, shown, split_options
 from commands.permissions import require_owner_or_admin
 from commands.refs import take_partner
 from storage import audit, kpis

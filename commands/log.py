@@ -10,7 +10,8 @@ from views.text import a, article, cut, escape
 from views.partners import LogForm, health_badge
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, ParseError, shown, slack_to_text, take_date, typed_text
+from commands.dates import take_date
+from commands.parser import Command, ParseError, shown, slack_to_text, typed_text
 from commands.refs import take_partner
 from storage import audit, interactions, partners
 from storage.health import current as current_health

@@ -12,7 +12,8 @@ from views.messages import confirmation
 from views.text import cut, escape, plural
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, take_date, try_date
+from commands.dates import take_date, try_date
+from commands.parser import Command
 from commands.refs import take_partner
 from storage import audit, qbrs
 from storage.models import Partner

@@ -17,7 +17,9 @@ from bot.dispatch import run_command
 from views.text import a, money, plural
 from commands import SUBCOMMANDS, Caller
 from commands.errors import UserError
-from commands.parser import MAX_AMOUNT, amount, date_forms, take_date, tokenize
+from commands.amounts import MAX_AMOUNT, amount
+from commands.dates import date_forms, take_date
+from commands.parser import tokenize
 from storage.db import unit_of_work
 from storage.models import Base, DealRegistration, Interaction, KpiValue, Partner
 from tests.conftest import Quiet, texts

@@ -73,7 +73,7 @@ CENTS_BELOW = 10
 def money(value: Decimal | float | int, currency: str) -> str:
     """The one money formatter: "$0.50", "$9.99", "$950", "$12.5K", "$1.2M", "$1T" in
     the configured currency (babel's en_US compact currency format). Cents show
-    below 10, where they matter; commands.parser.amount reads every form back."""
+    below 10, where they matter; commands.amounts.amount reads every form back."""
     value = Decimal(str(value))
     if abs(value) < CENTS_BELOW:
         if value == value.to_integral_value():
