@@ -7,7 +7,8 @@ from datetime import date
 
 from views.messages import confirmation
 from views.text import a, article, cut, escape
-from views.partners import LogForm, health_badge
+from views.log_form import LogForm
+from views.partner_card import health_badge
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.dates import take_date

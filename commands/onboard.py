@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from views.messages import confirmation
-from views.partners import onboarding_line
+from views.partner_card import onboarding_line
 from views.text import a, escape, section
 from commands.context import Context, Reply
 from commands.errors import UserError

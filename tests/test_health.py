@@ -19,7 +19,8 @@ from sqlalchemy import delete, event, func, select, update
 from bot.app import web_client
 from bot.slack import JobSlack
 from bot.transfer import export
-from views.partners import home_view, partner_card, partner_list, portfolio
+from views.partner_card import partner_card
+from views.partners import home_view, partner_list, portfolio
 from commands import status
 from jobs import kpi_digest
 from jobs.base import JobContext

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select, text
 
 from bot.dispatch import run_command
-from views import deals as deal_views, jobs as job_views, messages, partners as partner_views, requests as request_views
+from views import deals as deal_views, jobs as job_views, messages, partner_card as card_views, partners as partner_views, requests as request_views
 from views.text import MAX_BLOCKS
 from commands import Caller
 from storage import db as storage_db
@@ -88,10 +88,10 @@ def every_view(name):
                          conflict_with_id=2, registered_by="U1", registered_at=NOW)
     d.conflict_with = other
     health = Health(10, [name])
-    card = partner_views.CardData(p, health, [i], 1, steps=[("agreement", "Agreement")], steps_done={}, next_qbr=q, last_qbr=None,
+    card = card_views.CardData(p, health, [i], 1, steps=[("agreement", "Agreement")], steps_done={}, next_qbr=q, last_qbr=None,
                                   quarter="2026-Q4", attainment=[Attainment("revenue", Decimal(1), Decimal(0), Decimal(2))], deals=[d], requests=[r])
     out = [
-        partner_views.partner_card(card, now=NOW, zone=timezone.utc, share_text=name),
+        card_views.partner_card(card, now=NOW, zone=timezone.utc, share_text=name),
         partner_views.portfolio([(p, NOW, health)], owner_id="U1", now=NOW),
         partner_views.partner_list([(p, NOW)], title=name, now=NOW),
         partner_views.home_view([(p, NOW, health)], user_id="U1", now=NOW, upcoming=[(q, p)], stalled=[(p, name, 20)])["blocks"],
