@@ -82,8 +82,32 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
     if missing:
         raise ImportError_(f"line 1: the header lacks {', '.join(missing)} (expected name,type,tier,owner,stage)")
     now = datetime.now(timezone.utc)
+    records, lines, stage_given, errors = _records(rows, created_by=created_by, now=now, allow_similar=allow_similar)
+    with unit_of_work() as session:
+        existing = partners.by_keys_batched(session=session, keys=list(records))
+        if not update_existing:
+            errors += [(lines[key], f"{records[key]['name']} already exists; use --update to change existing partners")
+                       for key in existing]
+        if errors:
+            raise ImportError_(_bad_rows(sorted(errors)))
+        changes = [_changes(partner, records[key], header, key in stage_given, now) for key, partner in existing.items()]
+        changes = [c for c in changes if c]
+        partners.update_many(session=session, changes=changes)
+        new = [r for key, r in records.items() if key not in existing]
+        draw = progress_bar("importing")
+        for start in range(0, len(new), BATCH):
+            partners.insert_many(session=session, rows=new[start : start + BATCH])
+            if draw:
+                draw(min(start + BATCH, len(new)), len(new))
+    return len(new), len(changes)
+
+
+def _records(rows: list[dict], *, created_by: str, now: datetime, allow_similar: bool
+             ) -> tuple[dict[str, dict], dict[str, int], set[str], list[tuple[int, str]]]:
+    """The file's rows checked: (name_key → record in file order, name_key → line,
+    name_keys whose stage was given, (line, problem) for each bad row)."""
     errors: list[tuple[int, str]] = []
-    records: dict[str, dict] = {}  # name_key → record, in file order
+    records: dict[str, dict] = {}
     lines: dict[str, int] = {}
     stage_given: set[str] = set()
     with unit_of_work(read_only=True) as session:
@@ -113,23 +137,7 @@ def import_partners(path: Path, *, created_by: str = "U0IMPORT", update_existing
         records[record["name_key"]] = record
         if row.get("stage"):
             stage_given.add(record["name_key"])
-    with unit_of_work() as session:
-        existing = partners.by_keys_batched(session=session, keys=list(records))
-        if not update_existing:
-            errors += [(lines[key], f"{records[key]['name']} already exists; use --update to change existing partners")
-                       for key in existing]
-        if errors:
-            raise ImportError_(_bad_rows(sorted(errors)))
-        changes = [_changes(partner, records[key], header, key in stage_given, now) for key, partner in existing.items()]
-        changes = [c for c in changes if c]
-        partners.update_many(session=session, changes=changes)
-        new = [r for key, r in records.items() if key not in existing]
-        draw = progress_bar("importing")
-        for start in range(0, len(new), BATCH):
-            partners.insert_many(session=session, rows=new[start : start + BATCH])
-            if draw:
-                draw(min(start + BATCH, len(new)), len(new))
-    return len(new), len(changes)
+    return records, lines, stage_given, errors
 
 
 def _near(index: NameIndex, name: str, row_of: dict[str, int], allow_similar: bool) -> str | None:

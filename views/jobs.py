@@ -106,25 +106,8 @@ def digest(
     if nothing_to_report(totals=totals, activity=activity, at_risk=at_risk, upcoming=upcoming, stalled=stalled):
         return f"Partner digest {week}: nothing to report this week.", [section(f":bar_chart: *Partner digest {week}*: nothing to report this week.")]
     blocks: list[dict[str, Any]] = [header(f"Partner digest · week {week}")]
-    rows = []
-    for metric in ("revenue", "leads", "deals", "adoption"):
-        value = totals.get(metric, Decimal(0))
-        target = targets.get(metric)
-        vs = ""
-        if target:
-            # Attainment as on the cards (storage.kpis.judge): over partners with a target, and only
-            # the months their month targets cover; said apart when it differs from the total.
-            reached = (attained or {}).get(metric, value)
-            shown_target = metric_value(metric, target, currency)
-            vs = (f" of {shown_target} ({float(reached / target):.0%})" if reached == value else
-                  f" · {metric_value(metric, reached, currency)} of {shown_target} target ({float(reached / target):.0%})")
-        change = ""
-        if previous is not None and metric in previous:
-            delta = value - Decimal(str(previous[metric]))
-            sign = "+" if delta >= 0 else "−"
-            change = f" · {sign}{metric_value(metric, abs(delta), currency)} since last digest"
-        label = "adoption (avg)" if metric == "adoption" else metric
-        rows.append(f"• *{label}* {metric_value(metric, value, currency)}{vs}{change}")
+    rows = [_metric_line(metric, totals.get(metric, Decimal(0)), targets.get(metric), attained, previous, currency)
+            for metric in ("revenue", "leads", "deals", "adoption")]
     blocks += lines_section([f"*Quarter to date ({quarter}) vs joint business plans*", *rows])
     blocks.append(section(
         f"*This week*: {plural(activity.get('interactions', 0), 'interaction')} logged · {plural(activity.get('deals', 0), 'deal')} registered · "
@@ -144,6 +127,26 @@ def digest(
         blocks += lines_section(["*QBRs in the next 7 days*", *lines, *extra])
     blocks.append(context("Chart of quarter-to-date attainment in the thread."))
     return f"Partner digest {week}", blocks[:MAX_BLOCKS]
+
+
+def _metric_line(metric: str, value: Decimal, target: Decimal | None, attained: dict[str, Decimal] | None,
+                 previous: dict[str, Decimal] | None, currency: str) -> str:
+    """One metric of the digest: quarter to date, against the target, and the change since the last digest."""
+    vs = ""
+    if target:
+        # Attainment as on the cards (storage.kpis.judge): over partners with a target, and only
+        # the months their month targets cover; said apart when it differs from the total.
+        reached = (attained or {}).get(metric, value)
+        shown_target = metric_value(metric, target, currency)
+        vs = (f" of {shown_target} ({float(reached / target):.0%})" if reached == value else
+              f" · {metric_value(metric, reached, currency)} of {shown_target} target ({float(reached / target):.0%})")
+    change = ""
+    if previous is not None and metric in previous:
+        delta = value - Decimal(str(previous[metric]))
+        sign = "+" if delta >= 0 else "−"
+        change = f" · {sign}{metric_value(metric, abs(delta), currency)} since last digest"
+    label = "adoption (avg)" if metric == "adoption" else metric
+    return f"• *{label}* {metric_value(metric, value, currency)}{vs}{change}"
 
 
 RUN_ICON = {"ok": ":white_check_mark:", "partial": ":warning:", "failed": ":x:"}
