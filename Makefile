@@ -48,8 +48,9 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
 
+# BENCH_ARGS: e.g. --partners 1000 (default 1000,10000,50000), --postgres URL.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 scale-demo: $(STAMP)
 	$(BIN)/python bench/scale_demo.py

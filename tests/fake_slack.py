@@ -22,6 +22,10 @@ from typing import Any
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of concurrent calls overflowed the default backlog of 5 (1 s retransmits)
+
+
 @dataclass
 class Call:
     method: str
@@ -76,7 +80,7 @@ class FakeSlack:
             def do_POST(self) -> None:
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

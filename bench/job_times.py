@@ -1,0 +1,43 @@
+"""Every job's `jobs run NAME --dry-run`, timed, with its SELECT statements counted.
+
+Run as its own process (`python bench/job_times.py DATABASE_URL`) so each size
+starts cold and the bench process stays small; prints JSON lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(url: str) -> None:
+    from sqlalchemy import event
+
+    from core.settings import load_settings
+    from jobs.runner import dry_run, specs
+    from storage import db
+
+    settings = load_settings(_env_file=None, DATABASE_URL=url, PARTNERBOT_DIGEST_CHANNEL="C0DIGEST", SLACK_BOT_TOKEN="xoxb-bench-token")
+    engine = db.configure(url)
+    selects = [0]
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            selects[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    now = datetime.now(timezone.utc).replace(hour=9, minute=5)
+    for job in specs(settings):
+        selects[0] = 0
+        started = time.perf_counter()
+        dry_run(job.name, settings=settings, now=now, out=io.StringIO())
+        print(json.dumps({"job": job.name, "seconds": time.perf_counter() - started, "selects": selects[0]}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
