@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import KpiTarget, KpiValue, Partner
@@ -186,64 +186,122 @@ def quarter_attainment(
     return found.get(partner_id) or [judge(m, {}, None, {}, months=months, as_of=as_of, zone=zone) for m in METRICS]
 
 
+# --- the digest's workspace figures, set-wise in SQL ----------------------------------
+# The same rules as effective_values and judge above, computed by the database over
+# every partner at once, in one pass over the quarter's rows grouped per partner and
+# metric (conditional aggregates over the few months of a quarter, no joins): a few
+# rows back, whatever the number of partners.
+
+
+def _effective_in(month: str, sources):
+    """The effective value of one month within a (partner, metric) group: the
+    highest-precedence source's (at most one row per source: uq_kpi_values_key)."""
+    def of(*where):
+        return func.max(case((and_(sources.c.kind == "value", sources.c.period == month, *where), sources.c.value)))
+
+    others = sources.c.source.not_in(SOURCE_PRECEDENCE)
+    return func.coalesce(*(of(sources.c.source == s) for s in SOURCE_PRECEDENCE), of(others))
+
+
+def _per_partner(*, months: list[str], quarter: str | None = None, metrics=METRICS):
+    """A subquery, one row per partner and metric with a value or target in `months`:
+    partner_id, metric, v0…vN (the effective sourced value of each month), and with a
+    `quarter`: t0…tN (each month's target) and q (the quarter's target)."""
+    values = select(KpiValue.partner_id, KpiValue.metric, KpiValue.month.label("period"), KpiValue.source,
+                    KpiValue.value, literal("value").label("kind")).where(
+        KpiValue.month.in_(months), KpiValue.attribution == "sourced", KpiValue.metric.in_(metrics))
+    if quarter is not None:
+        values = union_all(values, select(
+            KpiTarget.partner_id, KpiTarget.metric, KpiTarget.period, literal(None).label("source"),
+            KpiTarget.value, literal("target").label("kind"),
+        ).where(KpiTarget.period.in_([quarter, *months]), KpiTarget.metric.in_(metrics)))
+    sources = values.subquery()
+
+    def target(period: str):
+        return func.max(case((and_(sources.c.kind == "target", sources.c.period == period), sources.c.value)))
+
+    columns = [_effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)]
+    if quarter is not None:
+        columns += [target(month).label(f"t{i}") for i, month in enumerate(months)] + [target(quarter).label("q")]
+    return select(sources.c.partner_id, sources.c.metric, *columns).group_by(sources.c.partner_id, sources.c.metric).subquery()
+
+
+def _summed(*terms):
+    """SQL sum of nullable terms, NULL only when all are: SUM() over a row, as Python's sum over the present ones."""
+    return func.coalesce(*terms) if len(terms) == 1 else case(
+        (and_(*(t.is_(None) for t in terms)), None), else_=sum((func.coalesce(t, 0) for t in terms[1:]), func.coalesce(terms[0], 0)))
+
+
+def _average_of(total: Decimal | None, count: int) -> Decimal:
+    return (Decimal(total or 0) / count).quantize(Decimal("0.1")) if count else Decimal(0)
+
+
 def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decimal]:
     """Workspace totals per metric over months (sourced; adoption averaged over partners' latest)."""
-    rows = session.execute(
-        select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value)
-        .where(KpiValue.month.in_(months), KpiValue.attribution == "sourced")
-    ).all()
-    by_partner: dict[int, list] = {}
-    for partner_id, *rest in rows:
-        by_partner.setdefault(partner_id, []).append(tuple(rest))
+    per = _per_partner(months=months)
+    v = [per.c[f"v{i}"] for i in range(len(months))]
+    # A level (adoption) counts each partner's latest month; the others sum every month.
+    figure = case((per.c.metric.in_(LEVELS), func.coalesce(*reversed(v))), else_=_summed(*v))
+    rows = session.execute(select(per.c.metric, func.sum(figure), func.count(figure)).group_by(per.c.metric)).all()
     totals = {m: Decimal(0) for m in METRICS}
-    adoption: list[Decimal] = []
-    for values in by_partner.values():
-        effective = effective_values(values)
-        latest_adoption = max(((month, v) for (metric, month, _), v in effective.items() if metric == "adoption"), default=None)
-        if latest_adoption:
-            adoption.append(latest_adoption[1])
-        for (metric, _, _), value in effective.items():
-            if metric != "adoption":
-                totals[metric] += value
-    totals["adoption"] = _average(adoption)
+    for metric, total, count in rows:
+        if metric in LEVELS:
+            totals[metric] = _average_of(total, count)
+        elif count:
+            totals[metric] += total
     return totals
-
-
-def _average(values: list[Decimal]) -> Decimal:
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1")) if values else Decimal(0)
 
 
 def workspace_attainment(*, session: Session, quarter: str, months: list[str], as_of: datetime,
                          zone: ZoneInfo) -> dict[str, tuple[Decimal, Decimal]]:
     """metric → (actual, target) over partners with a target, each judged as on its
-    card (`judge`): summed, adoption averaged over those partners."""
-    per_metric: dict[str, list[Attainment]] = defaultdict(list)
-    for found in attainments(session=session, quarter=quarter, months=months, as_of=as_of, zone=zone,
-                             with_targets_only=True).values():
-        for a in found:
-            if a.target:
-                per_metric[a.metric].append(a)
+    card (`judge`, the same rules in SQL): summed, adoption averaged over those partners."""
+    this_month = month_of(local_today(as_of, zone))
+    per = _per_partner(months=months, quarter=quarter)
+    v = [per.c[f"v{i}"] for i in range(len(months))]
+    t = [per.c[f"t{i}"] for i in range(len(months))]
+    # Cumulative metrics: a quarter target is judged on the quarter's months; month targets
+    # on the months they cover, against their sum.
+    by_months = _summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
+    cumulative_actual = case((per.c.q.is_not(None), _summed(*v)), else_=by_months)
+    cumulative_target = func.coalesce(per.c.q, _summed(*t))
+    # A level (adoption): the latest month's value against the quarter target, else the
+    # latest month target up to this month (else the latest set).
+    by_recency = sorted((m for m in months if m <= this_month), reverse=True) + sorted((m for m in months if m > this_month), reverse=True)
+    level_actual = func.coalesce(*reversed(v))
+    level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
+    level = per.c.metric.in_(LEVELS)
+    judged = select(
+        per.c.metric,
+        case((level, level_actual), else_=cumulative_actual).label("actual"),
+        case((level, level_target), else_=cumulative_target).label("target"),
+    ).subquery()
+    rows = session.execute(
+        select(judged.c.metric, func.sum(judged.c.actual), func.sum(judged.c.target), func.count())
+        .where(judged.c.target.is_not(None), judged.c.target != 0).group_by(judged.c.metric)
+    ).all()
     out = {}
-    for metric, found in per_metric.items():
+    for metric, actual, target, count in rows:
         if metric in LEVELS:
-            out[metric] = (_average([a.actual for a in found]), _average([a.target for a in found]))
+            out[metric] = (_average_of(actual, count), _average_of(target, count))
         else:
-            out[metric] = (sum((a.actual for a in found), Decimal(0)), sum((a.target for a in found), Decimal(0)))
+            out[metric] = (Decimal(0) + (actual or 0), Decimal(0) + target)
     return out
 
 
 def partner_revenue(*, session: Session, months: list[str], limit: int = 5) -> list[tuple[str, Decimal]]:
     """Top partners by quarter-to-date sourced revenue (highest-precedence source per month)."""
-    rows = session.execute(
-        select(Partner.name, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution, KpiValue.value)
-        .join(Partner, Partner.id == KpiValue.partner_id)
-        .where(KpiValue.month.in_(months), KpiValue.metric == "revenue", KpiValue.attribution == "sourced")
-    ).all()
-    per: dict[str, list] = {}
-    for name, *rest in rows:
-        per.setdefault(name, []).append(tuple(rest))
-    totals = [(name, sum(effective_values(v).values(), Decimal(0))) for name, v in per.items()]
-    return sorted(totals, key=lambda t: (-t[1], t[0]))[:limit]
+    per = _per_partner(months=months, metrics=("revenue",))
+    total = _summed(*(per.c[f"v{i}"] for i in range(len(months))))
+    # rank() keeps every tie of the last place; ties are then ordered by name here, in
+    # Python, the same whatever the database's collation.
+    ranked = (
+        select(Partner.name, total.label("total"), func.rank().over(order_by=func.round(total, 2).desc()).label("place"))
+        .join(Partner, Partner.id == per.c.partner_id)
+        .subquery()
+    )
+    rows = session.execute(select(ranked.c.name, ranked.c.total).where(ranked.c.place <= limit)).all()
+    return sorted(((name, Decimal(0) + total) for name, total in rows), key=lambda r: (-r[1], r[0]))[:limit]
 
 
 # --- values of one source (the CRM sync replaces its own wholesale) -------------------

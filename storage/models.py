@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -88,6 +89,9 @@ class Partner(Base):
     health_score: Mapped[int | None] = mapped_column(Integer)
     health_reasons: Mapped[str | None] = mapped_column(Text)
     health_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped in the transaction of every write that changes what the partner's card shows
+    # (storage/versions.py): a rendered card cached under an older version is never served.
+    version: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbits(31), server_default="0")
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -124,6 +128,8 @@ class Interaction(Base):
         Index("ix_interactions_partner_occurred", "partner_id", "occurred_at"),
         UniqueConstraint("dedupe_key", name="uq_interactions_dedupe_key"),
         Index("ix_interactions_follow_up", "follow_up_on"),
+        # --- digest (migration 0014): the week's activity count ---
+        Index("ix_interactions_occurred_kind", "occurred_at", "kind"),
     )
 
 
@@ -177,6 +183,9 @@ class HelpRequest(Base):
         Index("ix_help_requests_partner_status", "partner_id", "status"),
         Index("ix_help_requests_requester", "requester_id", "status"),
         UniqueConstraint("view_id", name="uq_help_requests_view_id"),
+        # --- digest (migration 0014): the week's activity counts ---
+        Index("ix_help_requests_created", "created_at"),
+        Index("ix_help_requests_resolved", "resolved_at"),
     )
 
 
@@ -239,6 +248,8 @@ class KpiValue(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "metric", "month", "source", "attribution", name="uq_kpi_values_key"),
         Index("ix_kpi_values_month_metric", "month", "metric"),
+        # --- digest (migration 0014): the quarter's sourced values, covering ---
+        Index("ix_kpi_values_quarter", "month", "attribution", "partner_id", "metric", "source", "value"),
     )
 
 
@@ -255,7 +266,11 @@ class KpiTarget(Base):
     set_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (UniqueConstraint("partner_id", "metric", "period", name="uq_kpi_targets_key"),)
+    __table_args__ = (
+        UniqueConstraint("partner_id", "metric", "period", name="uq_kpi_targets_key"),
+        # --- digest (migration 0014): the quarter's targets, covering ---
+        Index("ix_kpi_targets_period", "period", "partner_id", "metric", "value"),
+    )
 
 
 class DealStatus(enum.StrEnum):
@@ -287,6 +302,8 @@ class DealRegistration(Base):
     __table_args__ = (
         Index("ix_deals_customer_registered", "customer_key", "registered_at"),
         Index("ix_deals_partner_status", "partner_id", "status"),
+        # --- digest (migration 0014): the week's activity count ---
+        Index("ix_deals_registered", "registered_at"),
     )
 
 
