@@ -43,7 +43,7 @@ run: $(STAMP)
 
 # One worker per core (pytest-xdist); PYTEST_ARGS="-n 0 -k …" runs a few tests in this process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

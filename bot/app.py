@@ -15,9 +15,9 @@ from bot import listeners
 from bot.events import skip_seen_events
 from bot.verify import Verification, may_respond
 from core.settings import Settings
+from views import text
 from views.messages import error_blocks
 
-LISTENER_THREADS = 32
 FRIENDLY_FAILURE = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 
 
@@ -39,9 +39,10 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
         # Bolt's logs the whole body of every request it refuses.
         request_verification_enabled=False,
         before_authorize=verification,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
     )
     verification.attach(app)  # the HTTP door checks with it before a body is parsed
+    text.warm_up()  # ~2.5 s of CPU once: never inside a reply's 3-second ack
     app.middleware(skip_seen_events)
     from storage import health
 

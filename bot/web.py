@@ -25,7 +25,6 @@ from storage import events
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
-SERVER_THREADS = 32
 EVENTS_PATH = "/slack/events"
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -137,14 +136,14 @@ class Server:
     """A waitress server (threaded, production-grade): `run()` serves until `close()`."""
 
     def __init__(self, app: App, *, host: str = "", port: int = 0, sock: socket.socket | None = None,
-                 **adjustments: Any):
+                 threads: int = 8, **adjustments: Any):
         from waitress.server import create_server
 
         # A worker of `serve --workers` serves the listening socket it inherited (sock).
         where = {"sockets": [sock]} if sock is not None else {"host": host, "port": port}
         # waitress refuses a Content-Length over the limit before reading the body,
         # and stops reading a chunked body at the limit (it answers 413 for >= the setting).
-        self._server = create_server(wsgi_app(app), **where, threads=SERVER_THREADS, ident="partnerbot",
+        self._server = create_server(wsgi_app(app), **where, threads=threads, ident="partnerbot",
                                      max_request_body_size=verify.MAX_BODY + 1, **adjustments)
         self._server.channel_class = _waitress_channel()
         self._closing = False
@@ -190,7 +189,7 @@ def serve_workers(settings, *, host: str, port: int, workers: int) -> None:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
                 db.engine().dispose(close=False)  # pooled connections from before the fork are the parent's
-                server = Server(build_app(settings), sock=listener)
+                server = Server(build_app(settings), sock=listener, threads=settings.server_threads)
                 signal.signal(signal.SIGTERM, lambda signum, frame: server.close())
                 server.run()
                 code = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from storage import deals, health, home, kpis, onboarding, partners, qbrs, requests
+from storage import deals, health, home, kpis, onboarding, partners, qbrs, requests, versions
 from storage.models import Partner, RequestStatus
 from storage.periods import local_today
 
@@ -33,9 +34,16 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         partner, after = take_partner(cmd, index, session=ctx.session, usage=USAGE)
     if after < len(cmd.tokens):
         raise UserError("`status` takes one partner name; put names with spaces in quotes.", usage=USAGE)
+    # A card rendered for this partner's current version (bumped by every write, in its
+    # transaction) is the same card: served without reading the record again.
+    key = (partner.id, partner.created_at, partner.version, cmd.raw, ctx.settings.timezone, ctx.settings.currency, ctx.settings.fiscal_year_start)
+    if (cached := versions.cards.get(key)) is not None:
+        return Reply(text=cached[0], blocks=copy.deepcopy(cached[1]))
     data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
     blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
-    return Reply(text=f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})", blocks=blocks)
+    text = f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})"
+    versions.cards.put(key, (text, copy.deepcopy(blocks)))
+    return Reply(text=text, blocks=blocks)
 
 
 def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str], float]:

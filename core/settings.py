@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     crm_won_stages: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_CRM_WON_STAGES")
     webhooks: Annotated[list[Webhook], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_WEBHOOKS")
     allow_private_urls: bool = Field(False, alias="PARTNERBOT_ALLOW_PRIVATE_URLS")
+    # HTTP mode: threads serving requests (waitress) and running listeners (Bolt). Few
+    # threads are fastest on a small machine; more keep acks prompt while Slack is slow.
+    server_threads: int = Field(8, alias="PARTNERBOT_SERVER_THREADS", ge=1, le=128)
+    listener_threads: int = Field(16, alias="PARTNERBOT_LISTENER_THREADS", ge=2, le=256)
 
     @field_validator("admins", "users", mode="before")
     @classmethod

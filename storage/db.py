@@ -62,9 +62,11 @@ def configure(url: str) -> Engine:
         _engine = make_engine(url)
         _sessions = sessionmaker(_engine, expire_on_commit=False)
         # Stored health follows every write, in the same transaction (storage/health.py).
-        from storage import health
+        from storage import health, versions
 
         health.track(_sessions)
+        versions.track(_sessions)  # rendered cards follow every write, in its transaction
+        versions.cards.clear()
         return _engine
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -88,6 +89,9 @@ class Partner(Base):
     health_score: Mapped[int | None] = mapped_column(Integer)
     health_reasons: Mapped[str | None] = mapped_column(Text)
     health_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped in the transaction of every write that changes what the partner's card shows
+    # (storage/versions.py): a rendered card cached under an older version is never served.
+    version: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbits(31), server_default="0")
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 

@@ -72,8 +72,9 @@ COMMANDS = [["run"], ["serve", "--port", "0"], ["scheduler"], ["console"], ["db"
 def test_unreachable_database_is_one_line_and_exit_2(tmp_path, url, named, commands):
     write_partners(tmp_path / "p.csv", [["Acme", "channel", "", "U0AAA", ""]])
     env = base_env(DATABASE_URL=url.format(tmp=tmp_path), **SLACK)
-    # The long-running commands install signal handlers: each in its own process, all at once.
-    serving = {"run", "serve", "scheduler"}
+    # Each stops at the database check, before any signal handler or server; `serve` runs
+    # as a real process too, to see the installed entry point refuse the same way.
+    serving = {"serve"}
     running = [(command, subprocess.Popen([*CLI, *command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path))
                for command in commands if command[0] in serving]
@@ -140,11 +141,12 @@ def close_after_one_line(args: list[str], env, cwd, stdin: str | None = None) ->
 
 def test_export_and_console_into_a_closed_pipe_exit_quietly(workspace):
     folder, env, _ = workspace
-    assert cli("demo", "--partners", "300", env=env, cwd=folder).returncode == 0
+    # Enough rows to overflow a pipe's 64 KiB buffer, so the reader leaves mid-write.
+    assert cli("demo", "--partners", "120", env=env, cwd=folder).returncode == 0
     first, stderr, code = close_after_one_line(["export", "interactions"], env, folder)
     assert first.startswith("partner,kind,summary")
     assert stderr == "" and code in (0, 141)
-    first, stderr, code = close_after_one_line(["console", "--user", "U0DEMO1"], env, folder, stdin="status\n" * 300)
+    first, stderr, code = close_after_one_line(["console", "--user", "U0DEMO1"], env, folder, stdin="status\n" * 60)
     assert first.startswith("/partner status")
     assert stderr == "" and code in (0, 141)
 

@@ -41,6 +41,11 @@ def _english() -> inflect.engine:
     return inflect.engine()
 
 
+def warm_up() -> None:
+    """Load the English rules now (at start-up), not inside the first reply's 3-second ack."""
+    _english()
+
+
 def a(word: str) -> str:
     """`word` with its indefinite article: "a call", "an email", "an alliance partner"."""
     return _english().a(word)

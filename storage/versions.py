@@ -1,0 +1,94 @@
+"""Card versions: every write that changes what a partner's card shows bumps
+`partners.version` (to a fresh random value) in the same transaction, so a rendered card cached under an
+older version is never served — in this process or any other replica.
+
+The watch is on the session, like stored health (storage/health.py): objects with
+a `partner_id` (history, KPIs, targets, QBRs, deals, onboarding, requests), the
+partner row itself, and bulk statements on those tables. Health's own score
+updates are left out: a cached card lives a minute at most (commands/status.py),
+which bounds what time alone changes."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from core.cache import Recent
+from storage.models import Partner
+
+TOUCHED = "partnerbot.versions.touched"
+BUMP = "partnerbot.versions.bump"  # execution option: our own statement
+HEALTH_WRITE = "partnerbot_health_write"  # storage/health.py's score updates (and it skips ours)
+SKIP_OPTIONS = (BUMP, HEALTH_WRITE)
+
+
+# Rendered cards by (partner, version, what was typed): emptied when the process points
+# at another database (storage/db.py); bounded, and a minute old at most.
+cards = Recent(size=2048, max_age=60.0)
+
+
+def new_version() -> int:
+    """A fresh random version, not a counter: a database restored from a backup, or a
+    partner deleted and added again under the same id, never matches a cached card."""
+    return secrets.randbits(31)
+
+
+def _touched(session: Session) -> set[int]:
+    return session.info.setdefault(TOUCHED, set())
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    touched = _touched(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Partner):
+            if obj not in session.new and session.is_modified(obj, include_collections=False):
+                touched.add(obj.id)
+        elif (partner_id := getattr(obj, "partner_id", None)) is not None:
+            touched.add(partner_id)
+
+
+def _on_execute(state: Any) -> None:
+    """Bulk UPDATE/DELETE/INSERT bypass object tracking: note the partners they touch."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    if any(state.execution_options.get(option) for option in SKIP_OPTIONS):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or state.is_insert:  # a new partner has nothing cached; a new child row is flushed as an object
+        if table is not None and "partner_id" in table.c:
+            params = state.parameters
+            rows = params if isinstance(params, list) else [params] if params else []
+            _touched(state.session).update(r["partner_id"] for r in rows if isinstance(r, dict) and r.get("partner_id"))
+        return
+    column = table.c.id if table.name == Partner.__tablename__ else table.c.get("partner_id")
+    if column is None:
+        return
+    query = select(column).distinct()
+    if state.statement.whereclause is not None:
+        query = query.where(state.statement.whereclause)
+    _touched(state.session).update(i for i in state.session.execute(query).scalars() if i is not None)
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    touched = session.info.pop(TOUCHED, set())
+    if touched:
+        session.execute(update(Partner).where(Partner.id.in_(sorted(touched)))
+                        .values(version=new_version()).execution_options(**{BUMP: True, HEALTH_WRITE: True}, synchronize_session=False))
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+
+
+def track(target: Any) -> None:
+    """Watch a sessionmaker so card versions follow every write."""
+    if not event.contains(target, "after_flush", _after_flush):
+        event.listen(target, "after_flush", _after_flush)
+        event.listen(target, "do_orm_execute", _on_execute)
+        event.listen(target, "before_commit", _before_commit)
+        event.listen(target, "after_soft_rollback", lambda session, previous: _after_rollback(session))
+
