@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
 from commands.context import Context, Reply
@@ -24,6 +26,12 @@ MAX_CUSTOMER = 120
 
 
 def run(cmd: Command, index: int, ctx: Context) -> Reply:
+    partner, customer, value, attribution = _read(cmd, index, ctx)
+    return register(ctx, partner, customer, value, attribution)
+
+
+def _read(cmd: Command, index: int, ctx: Context) -> tuple[Partner, str, Decimal, str]:
+    """The partner, customer, amount and attribution typed, each checked."""
     partner, index = take_partner(cmd, index, session=ctx.session, usage=USAGE)
     positional, opts = split_options(cmd.tokens[index:], {"attribution"})
     if len(positional) < 2:
@@ -41,6 +49,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if partner.type != PartnerType.CHANNEL:
         raise UserError(f"Deal registration is for channel partners; *{escape(partner.name)}* is {a(partner.type + ' partner')}.")
     attribution = choice(opts["attribution"], ["sourced", "influenced"], "attribution") if "attribution" in opts else "sourced"
+    return partner, customer, value, attribution
+
+
+def register(ctx: Context, partner: Partner, customer: str, value: Decimal, attribution: str) -> Reply:
+    """Register the deal: refused as a duplicate, registered, or flagged as a conflict for an admin."""
     key = match_key(customer)
     deals.lock_customer(session=ctx.session, customer_key=key)
     holding = deals.holding_registrations(session=ctx.session, customer_key=key, since=ctx.now - deals.CONFLICT_WINDOW)
