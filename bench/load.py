@@ -196,8 +196,9 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int, total: int, rng) -> dict:
-    """Drive `total` requests with `concurrency` closed-loop workers; latency, throughput and CPU per request."""
+def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int, total: int, rng, db_pids=None) -> dict:
+    """Drive `total` requests with `concurrency` closed-loop workers; latency, throughput and CPU per request.
+    `db_pids`: a function naming the database server's processes serving us (PostgreSQL backends)."""
     parsed = urllib.parse.urlparse(base)
     per_worker = max(1, total // concurrency)
     batches = [build(load, receiver, per_worker, rng) for _ in range(concurrency)]
@@ -205,13 +206,14 @@ def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int
     for conn in conns:
         conn.connect()
     latencies: list[float] = []
+    acks: list[float] = []  # until the HTTP response, for replies that come later: Slack's 3-second limit
     in_ack = [0]
     errors = [0]
     lock = threading.Lock()
     start_gate = threading.Barrier(concurrency + 1)
 
     def worker(conn: http.client.HTTPConnection, batch: list[Request]) -> None:
-        mine, acked, failed = [], 0, 0
+        mine, acked, failed, ack_times = [], 0, 0, []
         start_gate.wait()
         for req in batch:
             if req.home:
@@ -229,10 +231,12 @@ def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int
             if response.status != 200:
                 failed += 1
                 continue
+            acked_at = time.perf_counter()
             if answer and not req.home and not load.write:
-                end = time.perf_counter()  # the reply is in the ack
+                end = acked_at  # the reply is in the ack
                 acked += 1
             elif req.event.wait(30):
+                ack_times.append(acked_at - start)
                 end = receiver.arrived[req.key]
             else:
                 failed += 1
@@ -240,6 +244,7 @@ def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int
             mine.append(end - start)
         with lock:
             latencies.extend(mine)
+            acks.extend(ack_times)
             in_ack[0] += acked
             errors[0] += failed
 
@@ -247,12 +252,14 @@ def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int
     for t in threads:
         t.start()
     server_cpu, own_cpu = cpu_seconds(pid), time.process_time()
+    db_before = {p: cpu_seconds(p) for p in db_pids()} if db_pids else {}
     started = time.perf_counter()
     start_gate.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
     server_cpu, own_cpu = cpu_seconds(pid) - server_cpu, time.process_time() - own_cpu
+    db_cpu = sum(cpu_seconds(p) - db_before.get(p, 0.0) for p in db_pids()) if db_pids else float("nan")
     for conn in conns:
         conn.close()
     with receiver.lock:
@@ -262,8 +269,9 @@ def run(base: str, receiver: Receiver, load: Load, *, pid: int, concurrency: int
                 receiver.events.pop(req.key, None)
                 receiver.arrived.pop(req.key, None)
     latencies.sort()
+    acks.sort()
     n = len(latencies)
-    pct = lambda q: latencies[min(n - 1, int(q * n))] * 1000 if n else float("nan")  # noqa: E731
+    pct = lambda q, xs=latencies: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")  # noqa: E731
     return {"name": load.name, "c": concurrency, "n": n, "errors": errors[0], "p50": pct(0.50), "p99": pct(0.99),
             "rps": n / elapsed if elapsed else 0.0, "server_ms": server_cpu * 1000 / max(n, 1),
-            "bench_ms": own_cpu * 1000 / max(n, 1), "in_ack": in_ack[0]}
+            "bench_ms": own_cpu * 1000 / max(n, 1), "db_ms": db_cpu * 1000 / max(n, 1), "in_ack": in_ack[0], "ack_p99": pct(0.99, acks)}

@@ -15,14 +15,18 @@ def _by(loads: list[dict], name: str, c: int) -> dict | None:
 
 def load_table(size: dict) -> list[str]:
     loads = size["loads"]
-    lines = ["| load | c | requests | p50 ms | p99 ms | req/s | × bare | server CPU ms/req | bench CPU ms/req | replied in ack | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| load | c | requests | p50 ms | p99 ms | req/s | × bare | server CPU ms/req | DB server CPU ms/req | bench CPU ms/req | replied in ack | ack p99 ms (later replies) | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in loads:
         bare = _by(loads, BARE, r["c"])
         ratio = f"{r['rps'] / bare['rps']:.2f}" if bare and bare["rps"] else "–"
         lines.append(f"| {r['name']} | {r['c']} | {r['n']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps']:.1f} | {ratio} | "
-                     f"{r['server_ms']:.2f} | {r['bench_ms']:.2f} | {r['in_ack']} | {r['errors']} |")
+                     f"{r['server_ms']:.2f} | {_ms(r.get('db_ms'), 2)} | {r['bench_ms']:.2f} | {r['in_ack']} | {_ms(r.get('ack_p99'))} | {r['errors']} |")
     return lines
+
+
+def _ms(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None or value != value else f"{value:.{digits}f}"  # NaN: every reply was in the ack
 
 
 def job_table(sizes: list[dict]) -> list[str]:
@@ -96,6 +100,7 @@ def markdown(runs: dict[str, list[dict]], *, workers: int, threads: str) -> str:
              "Latency: from sending the signed request until the reply reaches Slack (the HTTP response when the reply is "
              "in the ack, else the response_url post; for App Home the views.publish call, matched to requests in arrival "
              "order). Server CPU: user+system time of the serving process(es) from /proc over the window, per request. "
+             "DB server CPU: PostgreSQL's backends serving the bench database (SQLite runs inside the server). "
              "Bench CPU: the load generator and the Slack stand-in together, per request.", ""]
     for backend, sizes in runs.items():
         for s in sizes:

@@ -47,6 +47,21 @@ def process(args: list[str], env: dict[str, str]):
             proc.kill()
 
 
+def backends(url: str):
+    """PostgreSQL's processes serving this database, other than the bench's own (same host: /proc is readable)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+
+    def pids() -> list[int]:
+        with engine.connect() as c:
+            return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid()")).scalars())
+
+    return pids
+
+
 def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requests: int, workers: int, rng: random.Random) -> dict:
     """One size: our loads, then the bare app's, then the jobs."""
     names = ws.names
@@ -61,6 +76,7 @@ def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requ
          ((16, requests // 2),)),
     ]
     out: list[dict] = []
+    db_pids = backends(ws.url) if ws.url.startswith("postgresql") else None
     app_env = {**env, "DATABASE_URL": ws.url}
     port = free_port()
     serve = PARTNERBOT + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler", "--workers", str(workers)]
@@ -71,7 +87,8 @@ def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requ
             load.run(base, receiver, spec, pid=proc.pid, concurrency=4, total=16, rng=rng)
         for spec, plan in loads:
             for c, total in plan:
-                out.append(result := load.run(base, receiver, spec, pid=proc.pid, concurrency=c, total=total, rng=rng))
+                out.append(result := load.run(base, receiver, spec, pid=proc.pid, concurrency=c, total=total, rng=rng,
+                                              db_pids=db_pids))
                 print(f"  {spec.name} c={c}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, {result['rps']:.0f} req/s, "
                       f"server {result['server_ms']:.2f} ms CPU/req, errors {result['errors']}", flush=True)
         rss, peak = load.rss_mb(proc.pid)
@@ -117,7 +134,8 @@ def main() -> int:
     for backend, url in backends:
         for partners in sizes:
             print(f"{backend}: seeding {partners:,} partners …", flush=True)
-            ws = seed.seed(partners=partners, work=work, env=env, postgres=url)
+            previous = runs[backend][-1]["partners"] if runs.get(backend) else 0
+            ws = seed.seed(partners=partners, work=work, env=env, postgres=url, previous=previous)
             print(f"  seeded in {ws.seconds:.1f} s; {ws.owned} partners owned by {seed.OWNER}", flush=True)
             runs.setdefault(backend, []).append(measure(ws, receiver, env, requests=args.requests, workers=args.workers, rng=rng))
             if url is None:
