@@ -31,9 +31,9 @@ def collect(ctx: JobContext) -> list[Notification]:
     last_day = week_end - timedelta(days=1)
     quarter = quarter_of(month_of(last_day), fiscal_start=s.fiscal_year_start)
     months = [m for m in quarter_months(quarter, fiscal_start=s.fiscal_year_start) if m <= month_of(last_day)]
-    totals = kpis.totals_for_months(session=ctx.session, months=months)
-    judged = kpis.workspace_attainment(session=ctx.session, quarter=quarter, months=months, as_of=end, zone=s.zone)
-    attained, targets = {m: a for m, (a, _) in judged.items()}, {m: t for m, (_, t) in judged.items()}
+    # One statement over the quarter's values and targets, whatever the number of partners.
+    workspace = kpis.workspace_quarter(session=ctx.session, quarter=quarter, months=months, as_of=end, zone=s.zone)
+    totals, attained, targets = workspace.totals, workspace.attained, workspace.targets
     week = iso_week(week_start)
     previous_payload = ledger.payload_of(session=ctx.session, job=JOB_ID, subject="digest", period=iso_week(week_start - timedelta(days=7)))
     previous = None
@@ -49,7 +49,7 @@ def collect(ctx: JobContext) -> list[Notification]:
         "activity": partners.activity(session=ctx.session, start=start, end=end),
     }
     text, blocks = digest(week=week, quarter=quarter, targets=targets, attained=attained, previous=previous,
-                          top=kpis.partner_revenue(session=ctx.session, months=months), currency=s.currency, **facts)
+                          top=workspace.top, currency=s.currency, **facts)
     meta = {"quarter": quarter, "totals": {k: str(v) for k, v in totals.items()}}
     out = [Notification(JOB_ID, "digest", week, s.digest_channel, text, blocks, meta=meta)]
     if not nothing_to_report(**facts):

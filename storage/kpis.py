@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, literal, select, union_all
+from sqlalchemy import and_, case, cast, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import KpiTarget, KpiValue, Partner
@@ -203,27 +203,27 @@ def _effective_in(month: str, sources):
     return func.coalesce(*(of(sources.c.source == s) for s in SOURCE_PRECEDENCE), of(others))
 
 
-def _per_partner(*, months: list[str], quarter: str | None = None, metrics=METRICS):
-    """A subquery, one row per partner and metric with a value or target in `months`:
-    partner_id, metric, v0…vN (the effective sourced value of each month), and with a
-    `quarter`: t0…tN (each month's target) and q (the quarter's target)."""
-    values = select(KpiValue.partner_id, KpiValue.metric, KpiValue.month.label("period"), KpiValue.source,
-                    KpiValue.value, literal("value").label("kind")).where(
-        KpiValue.month.in_(months), KpiValue.attribution == "sourced", KpiValue.metric.in_(metrics))
-    if quarter is not None:
-        values = union_all(values, select(
-            KpiTarget.partner_id, KpiTarget.metric, KpiTarget.period, literal(None).label("source"),
-            KpiTarget.value, literal("target").label("kind"),
-        ).where(KpiTarget.period.in_([quarter, *months]), KpiTarget.metric.in_(metrics)))
-    sources = values.subquery()
+def _per_partner(*, months: list[str], quarter: str):
+    """One row per partner and metric with a value or target in the quarter: partner_id,
+    metric, v0…vN (the effective sourced value of each of `months`), t0…tN (each
+    month's target) and q (the quarter's target)."""
+    sources = union_all(
+        select(KpiValue.partner_id, KpiValue.metric, KpiValue.month.label("period"), KpiValue.source,
+               KpiValue.value, literal("value").label("kind"))
+        .where(KpiValue.month.in_(months), KpiValue.attribution == "sourced"),
+        select(KpiTarget.partner_id, KpiTarget.metric, KpiTarget.period, literal(None), KpiTarget.value, literal("target"))
+        .where(KpiTarget.period.in_([quarter, *months])),
+    ).subquery()
 
     def target(period: str):
         return func.max(case((and_(sources.c.kind == "target", sources.c.period == period), sources.c.value)))
 
-    columns = [_effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)]
-    if quarter is not None:
-        columns += [target(month).label(f"t{i}") for i, month in enumerate(months)] + [target(quarter).label("q")]
-    return select(sources.c.partner_id, sources.c.metric, *columns).group_by(sources.c.partner_id, sources.c.metric).subquery()
+    return select(
+        sources.c.partner_id, sources.c.metric,
+        *(_effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)),
+        *(target(month).label(f"t{i}") for i, month in enumerate(months)),
+        target(quarter).label("q"),
+    ).group_by(sources.c.partner_id, sources.c.metric)
 
 
 def _summed(*terms):
@@ -236,72 +236,76 @@ def _average_of(total: Decimal | None, count: int) -> Decimal:
     return (Decimal(total or 0) / count).quantize(Decimal("0.1")) if count else Decimal(0)
 
 
-def totals_for_months(*, session: Session, months: list[str]) -> dict[str, Decimal]:
-    """Workspace totals per metric over months (sourced; adoption averaged over partners' latest)."""
-    per = _per_partner(months=months)
-    v = [per.c[f"v{i}"] for i in range(len(months))]
-    # A level (adoption) counts each partner's latest month; the others sum every month.
-    figure = case((per.c.metric.in_(LEVELS), func.coalesce(*reversed(v))), else_=_summed(*v))
-    rows = session.execute(select(per.c.metric, func.sum(figure), func.count(figure)).group_by(per.c.metric)).all()
-    totals = {m: Decimal(0) for m in METRICS}
-    for metric, total, count in rows:
-        if metric in LEVELS:
-            totals[metric] = _average_of(total, count)
-        elif count:
-            totals[metric] += total
-    return totals
+@dataclass(frozen=True)
+class Workspace:
+    """The digest's quarter figures for the whole workspace."""
+
+    totals: dict[str, Decimal]  # metric → sourced total over the months (adoption: average of partners' latest)
+    attained: dict[str, Decimal]  # metric → actual over partners with a target, each judged as on its card
+    targets: dict[str, Decimal]  # metric → their targets (adoption: averaged)
+    top: list[tuple[str, Decimal]]  # the partners with the most sourced revenue, most first
 
 
-def workspace_attainment(*, session: Session, quarter: str, months: list[str], as_of: datetime,
-                         zone: ZoneInfo) -> dict[str, tuple[Decimal, Decimal]]:
-    """metric → (actual, target) over partners with a target, each judged as on its
-    card (`judge`, the same rules in SQL): summed, adoption averaged over those partners."""
+def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_of: datetime, zone: ZoneInfo,
+                      top: int = 5) -> Workspace:
+    """Totals, attainment against targets and the top partners by revenue, in one
+    statement over one grouped pass of the quarter's values and targets."""
     this_month = month_of(local_today(as_of, zone))
-    per = _per_partner(months=months, quarter=quarter)
+    per = _per_partner(months=months, quarter=quarter).cte("per_partner")
     v = [per.c[f"v{i}"] for i in range(len(months))]
     t = [per.c[f"t{i}"] for i in range(len(months))]
-    # Cumulative metrics: a quarter target is judged on the quarter's months; month targets
-    # on the months they cover, against their sum.
+    level = per.c.metric.in_(LEVELS)
+    # Totals: a level (adoption) counts each partner's latest month; the others sum every month.
+    figure = case((level, func.coalesce(*reversed(v))), else_=_summed(*v))
+    totals = select(literal("total").label("part"), per.c.metric.label("key"), func.sum(figure).label("a"),
+                    cast(None, KpiValue.value.type).label("b"), func.count(figure).label("n")).group_by(per.c.metric)
+    # Attainment, by judge's rules. Cumulative metrics: a quarter target is judged on the
+    # quarter's months; month targets on the months they cover, against their sum.
     by_months = _summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
     cumulative_actual = case((per.c.q.is_not(None), _summed(*v)), else_=by_months)
     cumulative_target = func.coalesce(per.c.q, _summed(*t))
-    # A level (adoption): the latest month's value against the quarter target, else the
-    # latest month target up to this month (else the latest set).
+    # A level: the latest month's value against the quarter target, else the latest
+    # month target up to this month (else the latest set).
     by_recency = sorted((m for m in months if m <= this_month), reverse=True) + sorted((m for m in months if m > this_month), reverse=True)
-    level_actual = func.coalesce(*reversed(v))
     level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
-    level = per.c.metric.in_(LEVELS)
     judged = select(
         per.c.metric,
-        case((level, level_actual), else_=cumulative_actual).label("actual"),
+        case((level, func.coalesce(*reversed(v))), else_=cumulative_actual).label("actual"),
         case((level, level_target), else_=cumulative_target).label("target"),
     ).subquery()
-    rows = session.execute(
-        select(judged.c.metric, func.sum(judged.c.actual), func.sum(judged.c.target), func.count())
+    attainment = (
+        select(literal("judged"), judged.c.metric, func.sum(judged.c.actual), func.sum(judged.c.target), func.count())
         .where(judged.c.target.is_not(None), judged.c.target != 0).group_by(judged.c.metric)
-    ).all()
-    out = {}
-    for metric, actual, target, count in rows:
-        if metric in LEVELS:
-            out[metric] = (_average_of(actual, count), _average_of(target, count))
-        else:
-            out[metric] = (Decimal(0) + (actual or 0), Decimal(0) + target)
-    return out
-
-
-def partner_revenue(*, session: Session, months: list[str], limit: int = 5) -> list[tuple[str, Decimal]]:
-    """Top partners by quarter-to-date sourced revenue (highest-precedence source per month)."""
-    per = _per_partner(months=months, metrics=("revenue",))
-    total = _summed(*(per.c[f"v{i}"] for i in range(len(months))))
-    # rank() keeps every tie of the last place; ties are then ordered by name here, in
-    # Python, the same whatever the database's collation.
+    )
+    # Top partners: rank() keeps every tie of the last place; ties are then ordered by
+    # name in Python, the same whatever the database's collation.
+    revenue = _summed(*v)
     ranked = (
-        select(Partner.name, total.label("total"), func.rank().over(order_by=func.round(total, 2).desc()).label("place"))
-        .join(Partner, Partner.id == per.c.partner_id)
+        select(per.c.partner_id, revenue.label("total"), func.rank().over(order_by=func.round(revenue, 2).desc()).label("place"))
+        .where(per.c.metric == "revenue", revenue.is_not(None))
         .subquery()
     )
-    rows = session.execute(select(ranked.c.name, ranked.c.total).where(ranked.c.place <= limit)).all()
-    return sorted(((name, Decimal(0) + total) for name, total in rows), key=lambda r: (-r[1], r[0]))[:limit]
+    leaders = (
+        select(literal("top"), Partner.name, ranked.c.total, literal(None), ranked.c.place)
+        .join(Partner, Partner.id == ranked.c.partner_id).where(ranked.c.place <= top)
+    )
+    totals_out = {m: Decimal(0) for m in METRICS}
+    attained: dict[str, Decimal] = {}
+    targets: dict[str, Decimal] = {}
+    leading: list[tuple[str, Decimal]] = []
+    for part, key, a, b, n in session.execute(union_all(totals, attainment, leaders)):
+        if part == "top":
+            leading.append((key, Decimal(0) + a))
+        elif part == "total":
+            if key in LEVELS:
+                totals_out[key] = _average_of(a, n)
+            elif n:
+                totals_out[key] += a
+        elif key in LEVELS:
+            attained[key], targets[key] = _average_of(a, n), _average_of(b, n)
+        else:
+            attained[key], targets[key] = Decimal(0) + (a or 0), Decimal(0) + b
+    return Workspace(totals_out, attained, targets, sorted(leading, key=lambda r: (-r[1], r[0]))[:top])
 
 
 # --- values of one source (the CRM sync replaces its own wholesale) -------------------
