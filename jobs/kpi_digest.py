@@ -44,7 +44,7 @@ def collect(ctx: JobContext) -> list[Notification]:
     facts = {
         "totals": totals,
         "at_risk": partners.at_risk(session=ctx.session),
-        "stalled": len(onboarding.stalled_rows(session=ctx.session, now=ctx.now, stall_days=s.stall_days)),
+        "stalled": onboarding.count_stalled(session=ctx.session, now=ctx.now, stall_days=s.stall_days),
         "upcoming": qbrs.upcoming_qbrs(session=ctx.session, start=today, end=today + timedelta(days=7)),
         "activity": partners.activity(session=ctx.session, start=start, end=end),
     }

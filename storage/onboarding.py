@@ -55,15 +55,27 @@ def unmark_step(*, session: Session, partner: Partner, step: str, now: datetime)
     return bool(result.rowcount)
 
 
+def _last_change():
+    return func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
+
+
+def _stalled(since: datetime, owner_id: str | None) -> list:
+    return [Partner.stage == "onboarding", _last_change() <= since, Partner.archived_at.is_(None),
+            *([Partner.owner_id == owner_id] if owner_id else [])]
+
+
+def count_stalled(*, session: Session, now: datetime, stall_days: int) -> int:
+    """How many partners `stalled_rows` lists, counted by the database (the digest shows only the number)."""
+    return session.scalar(select(func.count()).select_from(Partner).where(*_stalled(now - timedelta(days=stall_days), None))) or 0
+
+
 def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | None = None) -> list[tuple[Partner, set[str]]]:
     """Partners in onboarding whose checklist has not moved since `since`, with their done steps (one statement)."""
-    last_change = func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
     query = (
         select(Partner, OnboardingStep.step)
         .outerjoin(OnboardingStep, OnboardingStep.partner_id == Partner.id)
-        .where(Partner.stage == "onboarding", last_change <= since, Partner.archived_at.is_(None),
-               *([Partner.owner_id == owner_id] if owner_id else []))
-        .order_by(last_change, Partner.name_key, Partner.id)
+        .where(*_stalled(since, owner_id))
+        .order_by(_last_change(), Partner.name_key, Partner.id)
     )
     found: dict[int, tuple[Partner, set[str]]] = {}
     for partner, step in session.execute(query):
