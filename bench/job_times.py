@@ -35,7 +35,11 @@ def main(url: str) -> None:
     for job in specs(settings):
         selects[0] = 0
         started = time.perf_counter()
-        dry_run(job.name, settings=settings, now=now, out=io.StringIO())
+        try:
+            dry_run(job.name, settings=settings, now=now, out=io.StringIO())
+        except Exception as exc:  # one broken job is a figure, not the end of the bench
+            print(json.dumps({"job": job.name, "error": f"{type(exc).__name__}: {exc}"[:200]}), flush=True)
+            continue
         print(json.dumps({"job": job.name, "seconds": time.perf_counter() - started, "selects": selects[0]}), flush=True)
 
 

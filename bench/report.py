@@ -37,7 +37,7 @@ def job_table(sizes: list[dict]) -> list[str]:
         cells = []
         for s in sizes:
             j = next((j for j in s["jobs"] if j["job"] == name), None)
-            cells.append(f"{j['seconds']:.2f} | {j['selects']}" if j else "– | –")
+            cells.append("– | –" if not j else f"error: {j['error']} | –" if "error" in j else f"{j['seconds']:.2f} | {j['selects']}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -75,14 +75,15 @@ def goals(sizes: list[dict]) -> list[tuple[str, bool | None, str]]:
                 out.append((f"{label} at {s['partners']:,}: c=1 p50 within 3× a card", other["p50"] <= 3 * card["p50"],
                             f"{other['p50']:.1f} vs {card['p50']:.1f} ms = {other['p50'] / card['p50']:.1f}×"))
     big = [s for s in sizes if s["partners"] >= 50_000]
-    digest = next((j for s in big for j in s["jobs"] if j["job"] == "kpi-digest"), None)
+    digest = next((j for s in big for j in s["jobs"] if j["job"] == "kpi-digest" and "error" not in j), None)
     out.append(("kpi-digest at 50,000 partners ≤ 3 s", digest["seconds"] <= 3 if digest else None,
                 f"{digest['seconds']:.2f} s" if digest else "50k not measured"))
     if len(sizes) > 1:
         counts = {}
         for s in sizes:
             for j in s["jobs"]:
-                counts.setdefault(j["job"], []).append(j["selects"])
+                if "error" not in j:
+                    counts.setdefault(j["job"], []).append(j["selects"])
         grew = [f"{k} {'→'.join(map(str, v))}" for k, v in counts.items() if len(set(v)) > 1]
         out.append(("SELECT statements per job flat across sizes", not grew, "; ".join(grew) or "same at every size"))
     for s in sizes:

@@ -103,10 +103,12 @@ def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requ
             print(f"  bare c={c}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, {result['rps']:.0f} req/s, "
                   f"server {result['server_ms']:.2f} ms CPU/req", flush=True)
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "job_times.py"), ws.url], env=app_env, cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
     jobs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode:
+        jobs.append({"job": "(job_times.py)", "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]})
     for j in jobs:
-        print(f"  job {j['job']}: {j['seconds']:.2f} s, {j['selects']} SELECTs", flush=True)
+        print(f"  job {j['job']}: " + (f"{j['seconds']:.2f} s, {j['selects']} SELECTs" if "error" not in j else j["error"]), flush=True)
     return {"partners": ws.partners, "owned": ws.owned, "portfolio": portfolio, "home": home, "loads": out, "jobs": jobs,
             "rss": rss, "peak": peak, "seed_s": ws.seconds, "seed_how": ws.how}
 
