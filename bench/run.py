@@ -36,15 +36,22 @@ PARTNERBOT = [sys.executable, "-m", "bot"]
 
 @contextmanager
 def process(args: list[str], env: dict[str, str]):
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe nobody reads: a chatty server would block on a full pipe.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         yield proc
+    except BaseException:
+        log.seek(0)
+        print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def backends(url: str):
