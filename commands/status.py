@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -38,11 +38,11 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     # transaction) is the same card: served without reading the record again.
     key = (partner.id, partner.created_at, partner.version, cmd.raw, ctx.settings.timezone, ctx.settings.currency, ctx.settings.fiscal_year_start)
     if (cached := versions.cards.get(key)) is not None:
-        return Reply(text=cached[0], blocks=copy.deepcopy(cached[1]))
+        return Reply(text=cached[0], blocks=json.loads(cached[1]))
     data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
     blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
     text = f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})"
-    versions.cards.put(key, (text, copy.deepcopy(blocks)))
+    versions.cards.put(key, (text, json.dumps(blocks)))
     return Reply(text=text, blocks=blocks)
 
 
@@ -79,5 +79,10 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
 
 def portfolio_reply(ctx: Context) -> Reply:
     owner = ctx.caller.user_id
-    rows = home.portfolio(session=ctx.session, owner_id=owner)
-    return Reply(text=f"Portfolio: {plural(len(rows), 'partner')}", blocks=portfolio(rows, owner_id=owner, now=ctx.now))
+    # Cached like a card, under a stamp of the owner's partners' versions (one aggregate).
+    key = ("portfolio", owner, versions.stamp(session=ctx.session, owner_id=owner), ctx.settings.timezone)
+    if (cached := versions.cards.get(key)) is None:
+        rows = home.portfolio(session=ctx.session, owner_id=owner)
+        cached = (f"Portfolio: {plural(len(rows), 'partner')}", json.dumps(portfolio(rows, owner_id=owner, now=ctx.now)))
+        versions.cards.put(key, cached)
+    return Reply(text=cached[0], blocks=json.loads(cached[1]))

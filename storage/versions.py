@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from core.cache import Recent
@@ -34,6 +34,17 @@ def new_version() -> int:
     """A fresh random version, not a counter: a database restored from a backup, or a
     partner deleted and added again under the same id, never matches a cached card."""
     return secrets.randbits(31)
+
+
+def stamp(*, session: Session, owner_id: str) -> tuple[int, int]:
+    """What an owner's portfolio and App Home depend on, in one indexed aggregate: how
+    many partners they own and the sum of those partners' versions (any write to any
+    of them, an added, archived or handed-over partner changes it)."""
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(Partner.version), 0))
+        .where(Partner.owner_id == owner_id, Partner.archived_at.is_(None))
+    ).one()
+    return int(count), int(total)
 
 
 def _touched(session: Session) -> set[int]:

@@ -109,3 +109,31 @@ def test_the_cache_is_bounded_and_ages(monkeypatch):
     clock[0] = 61
     assert cache.get("c") is None
     assert versions.cards.size <= 10_000
+
+
+def test_portfolio_follows_every_write_to_any_of_the_owners_partners(acme):
+    command(acme, "add Beta type:channel")
+    first, reads = status(acme, "status")
+    again, cached_reads = status(acme, "status")
+    assert again == first and cached_reads < reads
+    assert "1 at risk" not in first
+    command(acme, "stage beta at-risk")
+    assert "1 at risk" in status(acme, "status")[0]
+    command(acme, "add Gamma type:channel")
+    assert "Gamma" in status(acme, "status")[0]
+    command(acme, "owner gamma <@UOTHER1>")
+    assert "Gamma" not in status(acme, "status")[0]
+
+
+def test_app_home_follows_writes(acme):
+    from commands import home as home_page
+
+    def page():
+        with unit_of_work(read_only=True) as session:
+            return texts(home_page.page(session, user_id="UOWNER1", now=NOW, settings=acme)["blocks"])
+
+    assert "Acme" in page() and "Mon Nov 30 *Acme*" not in page()
+    command(acme, "qbr acme in 5 days")
+    assert "Mon Nov 30 *Acme*" in page()
+    command(acme, "rename acme Acme Global")
+    assert "Acme Global" in page()

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from bot.listeners import answers
 from bot.listeners.actor import Actor
+from commands import home as home_page
 from commands import status
 from core.settings import Settings
-from storage import home, partners
+from storage import partners
 from storage.db import unit_of_work
 from views.ids import Action
-from views.partners import home_view, partner_card, partner_modal
+from views.partners import partner_card, partner_modal
 from views.text import section
 
 
@@ -26,8 +27,7 @@ def home_opened(event: dict[str, Any], client: WebClient, actor: Actor) -> None:
     user_id = actor.caller.user_id
     now, settings = datetime.now(timezone.utc), actor.deps.settings
     with unit_of_work(read_only=True) as session:
-        mine = home.for_user(session=session, user_id=user_id, now=now, zone=settings.zone, stall_days=settings.stall_days)
-        view = home_view(mine.portfolio, user_id=user_id, now=now, upcoming=mine.upcoming, stalled=mine.stalled)
+        view = home_page.page(session, user_id=user_id, now=now, settings=settings)
     client.views_publish(user_id=user_id, view=view)
 
 
