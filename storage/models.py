@@ -102,6 +102,8 @@ class Partner(Base):
         Index("ix_partners_stage", "stage"),
         Index("ix_partners_slack_channel", "slack_channel_id"),
         Index("ix_partners_health", "health_score"),  # "at risk" counts and worst-first sorting
+        # `list` pages (archived never listed, by name): OFFSET and the total count walk this index alone.
+        Index("ix_partners_listed", "archived_at", "name_key"),
     )
 
 

@@ -1,4 +1,5 @@
-"""card version: partners.version, bumped by every write that changes a partner's card
+"""card version and list index: partners.version, set afresh by every write that changes
+a partner's card; ix_partners_listed for `list` pages
 
 Revision ID: 0015
 Revises: 0014
@@ -15,8 +16,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("partners") as batch:
         batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
+    op.create_index("ix_partners_listed", "partners", ["archived_at", "name_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_partners_listed", table_name="partners")
     with op.batch_alter_table("partners") as batch:
         batch.drop_column("version")
