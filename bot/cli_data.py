@@ -29,7 +29,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def demo_console(settings: Settings) -> int:
     """The offline console on a seeded demo database (`run` without Slack tokens)."""
-    from bot.console import DEMO_USER, console
+    from bot.console import DEMO_USER, Directory, console
     from storage import demo
     from storage.db import unit_of_work
 
@@ -37,11 +37,13 @@ def demo_console(settings: Settings) -> int:
     with unit_of_work() as session:
         if demo.is_empty(session=session):
             demo.seed(session=session, partners=12, seed=1)
-    # In the demo you are an admin, and the three default teams have channels.
+    # In the demo you (@alex) are the admin who decides deal conflicts, and the three
+    # default teams have channels; the demo's people and channels are typed by name.
     demo_settings = settings.model_copy(
-        update={"admins": [DEMO_USER], "routes": settings.routes or dict(demo.DEMO_ROUTES)}
+        update={"admins": [demo.DEMO_ADMIN], "routes": settings.routes or dict(demo.DEMO_ROUTES)}
     )
-    return console(demo_settings, user_id=DEMO_USER)
+    directory = Directory(people=dict(demo.DEMO_PEOPLE), channels=dict(demo.DEMO_CHANNELS))
+    return console(demo_settings, user_id=DEMO_USER, directory=directory)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -48,6 +48,12 @@ BATCH = 20_000
 # interactions does not need.
 DEMO_ROUTES = {"legal": "C0LEGAL", "product": "C0PRODUCT", "finance": "C0FINANCE"}
 
+# Who and where the demo's IDs are, for the offline console: typed as `@dana` and
+# `#legal`, shown by name. The first person is you, and the demo's only admin.
+DEMO_PEOPLE = {"alex": "U0DEMO1", "dana": "U0DEMO2", "sam": "U0DEMO3"}
+DEMO_ADMIN = "U0DEMO1"
+DEMO_CHANNELS = dict(DEMO_ROUTES)
+
 
 def demo_owners(partners: int) -> list[str]:
     count = max(3, partners // 500)
