@@ -52,6 +52,8 @@ def _add_jobs(sub: Subparsers) -> None:
     jobs_run.add_argument("name")
     jobs_run.add_argument("--at", help="evaluate as of this ISO-8601 time (team time zone if none given)")
     jobs_run.add_argument("--dry-run", action="store_true", help="print the messages instead of posting (no ledger)")
+    jobs_run.add_argument("--demo", action="store_true",
+                          help="on the offline demo workspace (partnerbot-demo.db, as `make run` without tokens); implies --dry-run")
     jobs_run.set_defaults(func=cmd_jobs_run)
 
 

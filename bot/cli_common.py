@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, settings_problems
 
 
 class CommandError(Exception):
@@ -32,6 +32,31 @@ def prepare(settings: Settings, url: str | None = None) -> None:
         raise CommandError(database_problem(url, error), code=2) from None
     except ModuleNotFoundError as error:  # e.g. PostgreSQL without its driver installed
         raise CommandError(database_problem(url, f"its driver {error.name} is not installed"), code=2) from None
+
+
+# The offline demo (`make run` without tokens, `jobs run --demo`) lives in its own file,
+# never in DATABASE_URL (SPEC §9), and posts its digest to a channel of its own.
+DEMO_DATABASE = "sqlite:///partnerbot-demo.db"
+DEMO_DIGEST_CHANNEL = "C0PARTNERS"
+
+
+def open_demo(settings: Settings) -> Settings:
+    """The demo workspace ready to use (migrated, seeded when empty) and the settings it
+    runs with: you are its admin, the three default teams and the digest have channels."""
+    from bot.console import DEMO_USER
+    from storage import demo
+    from storage.db import unit_of_work
+
+    prepare(settings, DEMO_DATABASE)
+    with unit_of_work() as session:
+        if demo.is_empty(session=session):
+            demo.seed(session=session, partners=12, seed=1)
+    return settings.model_copy(update={
+        "database_url": DEMO_DATABASE,
+        "admins": [DEMO_USER],
+        "routes": settings.routes or dict(demo.DEMO_ROUTES),
+        "digest_channel": settings.digest_channel or DEMO_DIGEST_CHANNEL,
+    })
 
 
 def _score_unscored(settings: Settings) -> None:
@@ -69,9 +94,21 @@ def database_problem(url: str, error: Exception | str) -> str:
     return f"cannot use the database {shown}: {reason}; check DATABASE_URL"
 
 
+# Where each secret comes from, so the refusal says what to do, not only what is missing.
+WHERE_TO_GET = {
+    "slack_bot_token": "the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
+    "slack_signing_secret": "the Signing Secret from your app's Basic Information → App Credentials",
+    "slack_app_token": "an app-level token (xapp-…) with connections:write from Basic Information → App-Level Tokens",
+}
+
+
 def require(settings: Settings, *names: str) -> None:
-    """Refuse to start without these secrets (naming the setting, never its value)."""
-    for name in names:
-        if not settings.secret(name):
-            alias = Settings.model_fields[name].alias
-            raise SettingsError(f"setting {alias}: required for this command (see README, 'Settings')")
+    """Refuse to start without these secrets, naming every missing one at once (never a value)."""
+    missing = [name for name in names if not settings.secret(name)]
+    problems = [
+        f"setting {Settings.model_fields[name].alias}: required for this command; put "
+        f"{WHERE_TO_GET.get(name, 'it')} in .env or the environment"
+        for name in missing
+    ]
+    if problems:
+        raise SettingsError(settings_problems(problems))

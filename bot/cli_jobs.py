@@ -8,7 +8,7 @@ import sys
 
 from core.redact import setup_logging
 from core.settings import Settings, SettingsError
-from bot.cli_common import CommandError, prepare, require
+from bot.cli_common import CommandError, open_demo, prepare, require
 from bot.cli_serve import job_slack
 
 
@@ -40,8 +40,11 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
         now = (now if now.tzinfo else now.replace(tzinfo=settings.zone)).astimezone(timezone.utc)
     else:
         now = datetime.now(timezone.utc)
-    prepare(settings)
-    if args.dry_run:
+    if getattr(args, "demo", False):  # offline: the demo workspace, and only ever a dry run
+        settings = open_demo(settings)
+    else:
+        prepare(settings)
+    if args.dry_run or getattr(args, "demo", False):
         dry_run(args.name, settings=settings, now=now, out=sys.stdout)
         return 0
     require(settings, "slack_bot_token")

@@ -25,6 +25,29 @@ for SLACK_APP_TOKEN; put both in .env and run `make run` again.
 """
 
 
+class _Harmless(logging.Filter):
+    """Drops library lines that are noise here: Bolt warns that it ignores the
+    SLACK_BOT_TOKEN it reads from the environment, because we hand it the client
+    built from that same token; a refused app token is reported by cmd_run."""
+
+    DROP = ("As you gave `client` as well, `token` will be unused",
+            "Failed to retrieve WSS URL")  # cmd_run says why Slack refused SLACK_APP_TOKEN, in one line
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.DROP)
+
+
+def quiet_start(settings: Settings) -> None:
+    """INFO logging for our own lines; libraries only from WARNING, so the line that
+    matters ("serving on …", "connected …") is the first one a person reads."""
+    setup_logging(settings)
+    for name in ("apscheduler", "slack_sdk", "slack_bolt", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    bolt = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _Harmless) for f in bolt.filters):
+        bolt.addFilter(_Harmless())
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.secret("slack_bot_token") or not settings.secret("slack_app_token"):
         print(NO_TOKENS, file=sys.stderr)
@@ -33,7 +56,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from slack_sdk.errors import SlackApiError
 
     prepare(settings)
-    setup_logging(settings)
+    quiet_start(settings)
     app = _connect(settings)
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
     handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
@@ -61,6 +84,9 @@ def _connect(settings: Settings):
 
     from bot.app import build_app
 
+    sdk = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk.level
+    sdk.setLevel(logging.CRITICAL)  # a failure here is said once, below, in our words
     try:
         return build_app(settings)
     except BoltError as error:
@@ -69,6 +95,8 @@ def _connect(settings: Settings):
     except OSError as error:
         reason = getattr(error, "reason", None) or error
         raise CommandError(f"cannot reach Slack at {settings.slack_api_url} ({reason}); check the network or SLACK_API_URL") from None
+    finally:
+        sdk.setLevel(level)
 
 
 def job_slack(settings: Settings):
@@ -96,7 +124,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.web import make_server
 
     prepare(settings)
-    setup_logging(settings)
+    quiet_start(settings)
     if args.workers > 1:
         _connect(settings)  # fail fast, in one line, before forking
         return _serve_workers(args, settings)
@@ -147,7 +175,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
     outbound.validate(settings)
     prepare(settings)
-    setup_logging(settings)
+    quiet_start(settings)
     slack = job_slack(settings)
     scheduling.catch_up(settings, slack)
     scheduler = scheduling.build(settings, slack, blocking=True)

@@ -233,14 +233,64 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _describe(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False, include_input=False)[0]
-    message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:  # a rule across settings names them itself
-        return f"settings: {message}"
-    field = str(error["loc"][0])
-    alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"][1:])
-    return f"setting {alias or field}{where}: {message}"
+    """Every problem at once, so one edit of `.env` fixes them all: one line for one
+    problem (the common case), else a heading and one indented line per setting."""
+    problems = describe_each(exc.errors(include_url=False, include_input=False))
+    return settings_problems(problems)
+
+
+def settings_problems(problems: list[str]) -> str:
+    """One line for one problem; several under a heading, one line each (the CLI prefixes `partnerbot: `)."""
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems with the settings (environment or .env):\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def describe_each(errors: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for error in errors:
+        message = _what_to_do(error)
+        if not error["loc"]:  # a rule across settings names them itself
+            line = f"settings: {message}"
+        else:
+            field = str(error["loc"][0])
+            alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+            where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"][1:])
+            line = f"setting {alias or field}{where}: {message}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _what_to_do(error: dict[str, Any]) -> str:
+    """Pydantic's generic messages said as what the value must be; ours pass through."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    bounds = _bounds(error["loc"])
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number" + (f" from {bounds[0]} to {bounds[1]}" if bounds else "")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        if bounds:
+            return f"must be a whole number from {bounds[0]} to {bounds[1]}"
+        limit = next(iter(ctx.values()), "")
+        return f"must be {'at least' if kind.startswith('greater') else 'at most'} {limit}"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind in ("string_type", "missing"):
+        return "must be text" if kind == "string_type" else "is required"
+    return error["msg"]
+
+
+def _bounds(loc: tuple) -> tuple[Any, Any] | None:
+    """(ge, le) of a top-level numeric setting, to say its whole range in one message."""
+    by_alias = {f.alias: f for f in Settings.model_fields.values()}
+    field = (Settings.model_fields.get(str(loc[0])) or by_alias.get(str(loc[0]))) if len(loc) == 1 else None
+    if field is None:
+        return None
+    ge = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    le = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    return (ge, le) if ge is not None and le is not None else None
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,6 +105,9 @@ def unit_of_work(*, read_only: bool = False) -> Iterator[Session]:
 
 def upgrade(url: str | None = None) -> None:
     """Apply Alembic migrations up to head."""
+    # Alembic logs its plugins, context and each revision at INFO: start-up noise; its
+    # warnings stay. Before the import, which already logs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
