@@ -325,15 +325,28 @@ class ConsoleSession:
         self.screen.reply(Reply(text="", blocks=view["blocks"]))
 
 
+_LAST_WORD = re.compile(r"([@#][\w-]*|[\w-]+)$")
+
+
 def _prompt_session(directory: Directory) -> Any:
-    """prompt_toolkit on a terminal: history (↑), and Tab completes commands, @people and #channels."""
+    """prompt_toolkit on a terminal: history (↑), and Tab completes commands, @people and
+    #channels (also after `owner:`)."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.completion import Completer, Completion
 
     words = sorted(SUBCOMMANDS) + ["click", "as", "home", "exit"]
     words += [f"@{name}" for name in directory.people] + [f"#{name}" for name in directory.channels]
-    completer = WordCompleter(words, pattern=re.compile(r"[@#]?[\w-]+$"))
-    return PromptSession(completer=completer, complete_while_typing=False)
+
+    class Words(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Any:
+            typed = _LAST_WORD.search(document.text_before_cursor)
+            if typed is None:
+                return
+            for word in words:
+                if word.startswith(typed[1].casefold()) and word != typed[1]:
+                    yield Completion(word, start_position=-len(typed[1]))
+
+    return PromptSession(completer=Words(), complete_while_typing=False)
 
 
 def console(settings: Settings, *, user_id: str, stdin: TextIO | None = None, stdout: TextIO | None = None,
