@@ -6,16 +6,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lock migration bench scale-demo clean
 
+# Set-up says one line of its own; pip and the build backend speak only on errors
+# (-qq: pip's error level; their warnings are about this machine's indexes, not ours).
+PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "partnerbot: creating .venv (first run only)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip
 
 # The exact versions CI tested (requirements.lock: runtime, postgres and test
 # extras), then partnerbot itself without re-resolving anything.
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@echo "partnerbot: installing the locked dependencies into .venv (a minute the first time)"
+	@$(PIP) -r requirements.lock
+	@$(PIP) --no-deps -e .
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -39,11 +45,11 @@ migration: $(STAMP)
 	$(BIN)/alembic revision --autogenerate --rev-id "$$rev" -m "$(m)"
 
 run: $(STAMP)
-	$(BIN)/partnerbot run
+	@$(BIN)/partnerbot run
 
 # One worker per core (pytest-xdist); PYTEST_ARGS="-n 0 -k …" runs a few tests in this process.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
