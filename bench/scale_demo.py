@@ -118,7 +118,7 @@ def main() -> int:
     # Slack but not yet recorded as sent; `retry` sends that one again.
     duplicates = sum(n - 1 for n in dms.values())
     ok = partners == PARTNERS and qbrs == PARTNERS and len(dms) == PARTNERS and duplicates <= 1
-    print(f"duplicates: {duplicates} (at most 1 allowed: the SIGKILLed process's in-flight message, README 'Exactly once')")
+    print(f"duplicates: {duplicates} (at most 1 allowed: the SIGKILLed process's in-flight message, docs/operations.md 'Exactly once')")
     print("OK: no lost writes, every notification sent, none twice outside the documented window" if ok else "FAILED")
     return 0 if ok else 1
 
