@@ -61,9 +61,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = None if args.no_scheduler else _start_scheduler(settings)
     handler = SocketModeHandler(app, app_token=settings.secret("slack_app_token"), web_client=app.client)
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
-    log.info("partnerbot connected in Socket Mode; Ctrl-C stops it")
     try:
-        handler.start()
+        handler.connect()  # Slack refusing the app token raises here, before we say "connected"
+        log.info("partnerbot connected in Socket Mode; Ctrl-C stops it")
+        threading.Event().wait()  # blocks as handler.start() would, without its boot banner on stdout
     except KeyboardInterrupt:
         log.info("shutting down")
     except SlackApiError as error:
@@ -88,7 +89,11 @@ def _connect(settings: Settings):
     level = sdk.level
     sdk.setLevel(logging.CRITICAL)  # a failure here is said once, below, in our words
     try:
-        return build_app(settings)
+        app = build_app(settings)
+        # Bolt copies the root logger's level onto its own when the app is built: its
+        # INFO (socket sessions opened and closed) is library detail; warnings stay.
+        app.logger.setLevel(max(app.logger.level, logging.WARNING))
+        return app
     except BoltError as error:
         reason = "invalid_auth" if "invalid_auth" in str(error) else str(error).splitlines()[0][:120]
         raise CommandError(f"Slack refused SLACK_BOT_TOKEN ({reason}); copy the Bot User OAuth Token again") from None

@@ -122,3 +122,43 @@ def test_demo_digest_and_jobs_are_visible_offline(tmp_path):
     assert "(dry run: nothing sent or recorded)" in escalations.stdout
     assert "[Claim]" in escalations.stdout
     assert not (tmp_path / "partnerbot.db").exists()
+
+
+def _partnerbot_run(fake_slack, tmp_path, app_token: str) -> subprocess.Popen:
+    env = cli.base_env(DATABASE_URL=f"sqlite:///{tmp_path}/fresh.db", SLACK_API_URL=fake_slack.api_url,
+                       SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=app_token)
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-scheduler"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_run_says_connected_first_and_only_once_connected(fake_slack, tmp_path):
+    from tests.fake_socket_mode import FakeSocketMode
+
+    with FakeSocketMode() as server:
+        fake_slack.socket_mode_url = server.url
+        proc = _partnerbot_run(fake_slack, tmp_path, fake_slack.app_token)
+        try:
+            server.wait_connected(timeout=60)
+            deadline = time.time() + 10  # the log line follows the connection
+            while time.time() < deadline and os.path.getsize(tmp_path / "fresh.db") == 0:
+                time.sleep(0.1)
+            time.sleep(0.5)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            server.hang_up()
+            stdout, stderr = proc.communicate(timeout=30)
+            fake_slack.socket_mode_url = None
+    lines = stderr.strip().splitlines()
+    assert "partnerbot connected in Socket Mode; Ctrl-C stops it" in lines[0], stderr
+    assert stdout == ""  # no "Bolt app is running!" banner
+    assert all(" partnerbot" in line.split(":", 3)[-2] for line in lines), stderr
+
+
+def test_run_with_a_refused_app_token_is_one_line_and_never_says_connected(fake_slack, tmp_path):
+    proc = _partnerbot_run(fake_slack, tmp_path, "xapp-refused-000")
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert stderr.strip().splitlines() == [
+        "partnerbot: Slack refused SLACK_APP_TOKEN (invalid_auth); create an app-level token with the "
+        "connections:write scope (Basic Information → App-Level Tokens) and make sure Socket Mode is on"]
+    assert stdout == ""
