@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from core.redact import setup_logging
 from core.settings import SettingsError, get_settings
-from bot.cli_common import CommandError, database_problem
+from bot.cli_common import CommandError, database_problem, settings_for
 from bot.cli_data import cmd_console, cmd_db, cmd_demo, cmd_export, cmd_import, cmd_manifest
 from bot.cli_jobs import cmd_jobs_list, cmd_jobs_run, cmd_sync
 from bot.cli_serve import cmd_run, cmd_scheduler, cmd_serve
@@ -39,9 +39,10 @@ def _add_processes(sub: Subparsers) -> None:
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
     serve.add_argument("--workers", type=int, default=1, help="web worker processes (default 1; the scheduler still runs once)")
-    serve.set_defaults(func=cmd_serve)
+    serve.set_defaults(func=cmd_serve, requires=("slack_bot_token", "slack_signing_secret"))
 
-    sub.add_parser("scheduler", help="the scheduled jobs alone (for split web/jobs deployments)").set_defaults(func=cmd_scheduler)
+    sub.add_parser("scheduler", help="the scheduled jobs alone (for split web/jobs deployments)").set_defaults(
+        func=cmd_scheduler, requires=("slack_bot_token",))
 
 
 def _add_jobs(sub: Subparsers) -> None:
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     try:
-        settings = get_settings() if getattr(args, "needs_settings", True) else None
+        settings = settings_for(args) if getattr(args, "needs_settings", True) else None
         if settings is not None:
             setup_logging(settings, logging.WARNING)  # every command; long-running ones raise the level
         code = args.func(args, settings)

@@ -3,10 +3,11 @@ check and upgrade before it starts, and required settings."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
-from core.settings import Settings, SettingsError, settings_problems
+from core.settings import Settings, SettingsError
 
 
 class CommandError(Exception):
@@ -104,11 +105,29 @@ WHERE_TO_GET = {
 
 def require(settings: Settings, *names: str) -> None:
     """Refuse to start without these secrets, naming every missing one at once (never a value)."""
-    missing = [name for name in names if not settings.secret(name)]
-    problems = [
+    problems = missing([name for name in names if not settings.secret(name)])
+    if problems:
+        raise SettingsError(problems)
+
+
+def missing(names: list[str]) -> list[str]:
+    return [
         f"setting {Settings.model_fields[name].alias}: required for this command; put "
         f"{WHERE_TO_GET.get(name, 'it')} in .env or the environment"
-        for name in missing
+        for name in names
     ]
-    if problems:
-        raise SettingsError(settings_problems(problems))
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The settings a command runs with. Malformed settings and the Slack secrets the
+    command requires (`requires` in its parser defaults) are refused together."""
+    from core.settings import get_settings, slack_secrets_set
+
+    required = getattr(args, "requires", ())
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        present = slack_secrets_set()
+        raise SettingsError(error.problems + missing([name for name in required if name not in present])) from None
+    require(settings, *required)
+    return settings

@@ -10,7 +10,7 @@ import threading
 
 from core.redact import setup_logging
 from core.settings import Settings
-from bot.cli_common import CommandError, prepare, require
+from bot.cli_common import CommandError, prepare
 from bot.cli_data import demo_console
 
 log = logging.getLogger("partnerbot")
@@ -125,7 +125,7 @@ def _start_scheduler(settings: Settings):
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    require(settings, "slack_bot_token", "slack_signing_secret")
+    # SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: checked with every other setting (bot/cli.py `requires`)
     from bot.web import make_server
 
     prepare(settings)
@@ -174,7 +174,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
-    require(settings, "slack_bot_token")
+    # SLACK_BOT_TOKEN: checked with every other setting (bot/cli.py `requires`)
     from core import outbound
     from bot import scheduler as scheduling
 

@@ -24,7 +24,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is safe to print."""
+    """Settings are missing or malformed; the message is safe to print. `problems`
+    holds one line per setting, so more can be added and all named at once."""
+
+    def __init__(self, message: str | list[str]):
+        self.problems = [message] if isinstance(message, str) else list(message)
+        super().__init__(settings_problems(self.problems))
 
 
 def _csv(value: Any) -> Any:
@@ -225,24 +230,35 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings, turning validation errors into one safe line."""
+    """Build settings, turning validation errors into safe lines: every problem at
+    once, so one edit of `.env` fixes them all."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+        raise SettingsError(describe_each(exc.errors(include_url=False, include_input=False))) from None
 
 
-def _describe(exc: ValidationError) -> str:
-    """Every problem at once, so one edit of `.env` fixes them all: one line for one
-    problem (the common case), else a heading and one indented line per setting."""
-    problems = describe_each(exc.errors(include_url=False, include_input=False))
-    return settings_problems(problems)
+class _SlackSecrets(BaseSettings):
+    """The Slack secrets read alone, from the same places as Settings: they cannot be
+    malformed, so a refusal for other settings can also name the missing ones."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+
+
+def slack_secrets_set() -> set[str]:
+    """Which Slack secrets (field names) are set, even when other settings are malformed."""
+    secrets = _SlackSecrets()
+    return {name for name in _SlackSecrets.model_fields if getattr(secrets, name) is not None}
 
 
 def settings_problems(problems: list[str]) -> str:
     """One line for one problem; several under a heading, one line each (the CLI prefixes `partnerbot: `)."""
-    if len(problems) == 1:
-        return problems[0]
+    if len(problems) <= 1:
+        return "".join(problems)
     return f"{len(problems)} problems with the settings (environment or .env):\n" + "\n".join(f"  {p}" for p in problems)
 
 
