@@ -44,7 +44,6 @@ DEMO_DIGEST_CHANNEL = "C0PARTNERS"
 def open_demo(settings: Settings) -> Settings:
     """The demo workspace ready to use (migrated, seeded when empty) and the settings it
     runs with: you are its admin, the three default teams and the digest have channels."""
-    from bot.console import DEMO_USER
     from storage import demo
     from storage.db import unit_of_work
 
@@ -54,7 +53,7 @@ def open_demo(settings: Settings) -> Settings:
             demo.seed(session=session, partners=12, seed=1)
     return settings.model_copy(update={
         "database_url": DEMO_DATABASE,
-        "admins": [DEMO_USER],
+        "admins": [demo.DEMO_ADMIN],
         "routes": settings.routes or dict(demo.DEMO_ROUTES),
         "digest_channel": settings.digest_channel or DEMO_DIGEST_CHANNEL,
     })
