@@ -175,13 +175,12 @@ def rows(
     count = (
         select(func.count()).where(Interaction.partner_id == Partner.id).scalar_subquery()
     )
-    query = _listed(select(Partner, last_touch, count), owner_id=owner_id, type=type, stage=stage)
-    if by_health:
-        # Not scored yet (NULL) sorts last on both databases.
-        query = query.order_by(Partner.health_score.is_(None), Partner.health_score, Partner.name_key)
-    else:
-        query = query.order_by(Partner.name_key)  # unique: a stable order for paging
-    query = query.offset(offset).limit(limit)
+    # Not scored yet (NULL) sorts last on both databases; name_key is unique: a stable order for paging.
+    order = (Partner.health_score.is_(None), Partner.health_score, Partner.name_key) if by_health else (Partner.name_key,)
+    # The page's ids first (an index walk), then the rows and their subqueries for that page
+    # alone: databases evaluate the select list for every row an OFFSET skips.
+    page = _listed(select(Partner.id), owner_id=owner_id, type=type, stage=stage).order_by(*order).offset(offset).limit(limit)
+    query = select(Partner, last_touch, count).where(Partner.id.in_(page.scalar_subquery())).order_by(*order)
     return [PartnerRow(p, touched, n or 0) for p, touched, n in session.execute(query)]
 
 
