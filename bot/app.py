@@ -4,6 +4,7 @@ Slack surface), and answer a listener's crash."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,7 +43,9 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
     )
     verification.attach(app)  # the HTTP door checks with it before a body is parsed
-    text.warm_up()  # ~2.5 s of CPU once: never inside a reply's 3-second ack
+    # ~2.5 s of CPU once, begun now in the background: start-up stays quick, and the first
+    # reply's 3-second ack finds the English rules loaded (or waits on the import begun here).
+    threading.Thread(target=text.warm_up, name="warm-up", daemon=True).start()
     app.middleware(skip_seen_events)
     from storage import health
 
