@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from commands.context import Context, Reply
 from commands.errors import UserError
-from commands.parser import Command, amount, amount_words, choice, examples, shown, split_options
+from commands.amounts import amount, amount_words, examples
+from commands.parser import Command, choice, shown, split_options
 from commands.permissions import require_admin
 from commands.refs import take_partner
 from core.messenger import SHARED, Notification, Posted

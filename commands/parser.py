@@ -216,17 +216,3 @@ def choice(token: Token, options: list[str], what: str) -> str:
     listed = ", ".join(f"`{o}`" for o in options)
     raise ParseError(f"{shown(token.text)} is not {a(what)}.{hint} Choose one of {listed}.")
 
-
-# Amounts and dates live in commands/amounts.py and commands/dates.py; these names
-# stay importable from here for modules that have not moved yet (commands/deal.py).
-# Looked up lazily: those modules import this one.
-_MOVED = {"amount": "commands.amounts", "amount_words": "commands.amounts", "examples": "commands.amounts"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
