@@ -126,6 +126,17 @@ def claim(n: Notification, *, session: Session, now: datetime) -> bool:
     return claimed
 
 
+def _superseded(n: Notification) -> bool:
+    """An in-place update that a newer one of the same message replaces: retired, never sent
+    (sending it late would show old news over the newer state)."""
+    with unit_of_work() as session:
+        row = ledger.row_of(session=session, job=n.job, subject=n.subject, period=n.period)
+        if row is None or not ledger.superseded(session=session, row=row):
+            return False
+        ledger.retire(session=session, row_id=row.id)
+        return True
+
+
 def deliver(notifications: Iterable[Notification], *, sender: Sender, result: JobResult, now: datetime) -> None:
     for n in notifications:
         with unit_of_work() as session:
@@ -142,6 +153,9 @@ def send_claimed(notifications: list[Notification], owned: list[bool], *, sender
     for n, mine in zip(notifications, owned):
         if not mine:
             outcomes.append(Posted(False, channel=n.target, error=NOT_OURS))
+            continue
+        if n.update_ts and _superseded(n):  # a newer update of that message was claimed meanwhile
+            outcomes.append(Posted(False, channel=n.target, error="superseded"))
             continue
         posted = sender.send(n)
         _record(n, posted, None, now)
@@ -161,12 +175,7 @@ def retry(*, sender: Sender, result: JobResult, now: datetime) -> None:
             result.skipped += 1
             continue
         n = from_payload(row.job, row.subject, row.period, row.target, row.payload)
-        if n.update_ts:
-            with unit_of_work(read_only=True) as session:
-                superseded = ledger.superseded(session=session, row=row)
-            if superseded:  # a later update of that message went out (or is going): nothing to repeat
-                with unit_of_work() as session:
-                    ledger.retire(session=session, row_id=row.id)
-                result.skipped += 1
-                continue
+        if n.update_ts and _superseded(n):  # a later update of that message went out (or is going)
+            result.skipped += 1
+            continue
         _record(n, sender.send(n), result, now)

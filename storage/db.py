@@ -65,8 +65,10 @@ def configure(url: str) -> Engine:
         # Stored health follows every write, in the same transaction (storage/health.py).
         from storage import health, versions
 
-        health.track(_sessions)
+        # Versions first: at commit their bump locks every touched partner row in id order
+        # before health writes its subset (no lock-order deadlock between two writers).
         versions.track(_sessions)  # rendered cards follow every write, in its transaction
+        health.track(_sessions)
         versions.cards.clear()
         return _engine
 

@@ -107,6 +107,11 @@ def reclaim(*, session: Session, row: NotificationLedger, now: datetime) -> bool
     return result.rowcount == 1
 
 
+def row_of(*, session: Session, job: str, subject: str, period: str) -> NotificationLedger | None:
+    return session.scalar(select(NotificationLedger).where(
+        NotificationLedger.job == job, NotificationLedger.subject == subject, NotificationLedger.period == period))
+
+
 def superseded(*, session: Session, row: NotificationLedger) -> bool:
     """Whether a later notification of the same job and subject exists (an in-place
     update that a newer one replaces: retrying the old one would show old news)."""

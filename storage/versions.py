@@ -23,6 +23,7 @@ TOUCHED = "partnerbot.versions.touched"
 BUMP = "partnerbot.versions.bump"  # execution option: our own statement
 HEALTH_WRITE = "partnerbot_health_write"  # storage/health.py's score updates (and it skips ours)
 SKIP_OPTIONS = (BUMP, HEALTH_WRITE)
+BUMP_CHUNK = 500
 
 
 # Rendered cards by (partner, version, what was typed): emptied when the process points
@@ -77,6 +78,13 @@ def _on_execute(state: Any) -> None:
     column = table.c.id if table.name == Partner.__tablename__ else table.c.get("partner_id")
     if column is None:
         return
+    params = state.parameters
+    if state.statement.whereclause is None and isinstance(params, list) and params:
+        # An ORM bulk UPDATE by primary key (a list of dicts, each with its `id`): those rows alone.
+        key = "id" if column is table.c.id else "partner_id"
+        if all(isinstance(row, dict) and row.get(key) is not None for row in params):
+            _touched(state.session).update(row[key] for row in params)
+            return
     query = select(column).distinct()
     if state.statement.whereclause is not None:
         query = query.where(state.statement.whereclause)
@@ -86,13 +94,17 @@ def _on_execute(state: Any) -> None:
 def _before_commit(session: Session) -> None:
     session.flush()
     touched = session.info.pop(TOUCHED, set())
-    if touched:
-        session.execute(update(Partner).where(Partner.id.in_(sorted(touched)))
+    ordered = sorted(touched)
+    # In id order and in chunks (bound-parameter limits): two transactions lock rows alike.
+    for start in range(0, len(ordered), BUMP_CHUNK):
+        session.execute(update(Partner).where(Partner.id.in_(ordered[start:start + BUMP_CHUNK]))
                         .values(version=new_version()).execution_options(**{BUMP: True, HEALTH_WRITE: True}, synchronize_session=False))
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(TOUCHED, None)
+def _after_rollback(session: Session, previous: Any) -> None:
+    # Only the whole transaction's rollback forgets; a savepoint's leaves a harmless extra bump.
+    if getattr(previous, "parent", None) is None:
+        session.info.pop(TOUCHED, None)
 
 
 def track(target: Any) -> None:
@@ -101,5 +113,5 @@ def track(target: Any) -> None:
         event.listen(target, "after_flush", _after_flush)
         event.listen(target, "do_orm_execute", _on_execute)
         event.listen(target, "before_commit", _before_commit)
-        event.listen(target, "after_soft_rollback", lambda session, previous: _after_rollback(session))
+        event.listen(target, "after_soft_rollback", _after_rollback)
 

@@ -137,3 +137,33 @@ def test_app_home_follows_writes(acme):
     assert "Mon Nov 30 *Acme*" in page()
     command(acme, "rename acme Acme Global")
     assert "Acme Global" in page()
+
+
+def test_a_bulk_update_by_id_bumps_those_partners_alone(acme):
+    from storage import partners
+
+    command(acme, "add Beta type:channel")
+    with unit_of_work() as session:
+        before = dict(session.query(Partner.name, Partner.version).all())
+        acme_id = session.query(Partner.id).filter(Partner.name == "Acme").scalar()
+        partners.update_many(session=session, changes=[{"id": acme_id, "tier": "Gold"}])
+    with unit_of_work() as session:
+        after = dict(session.query(Partner.name, Partner.version).all())
+    assert after["Acme"] != before["Acme"] and after["Beta"] == before["Beta"]
+    assert "Gold" in status(acme)[0]
+
+
+def test_a_savepoint_rolled_back_keeps_the_bump_of_what_came_before(acme):
+    status(acme)
+    with unit_of_work() as session:
+        partner_id = session.query(Partner.id).scalar()
+        kpis.set_kpi(session=session, partner_id=partner_id, metric="revenue", month="2026-11", value=Decimal("9000"),
+                     user_id="UOTHER", now=NOW)
+        session.flush()
+        try:
+            with session.begin_nested():
+                session.execute(update(Partner).values(tier=None))
+                raise RuntimeError("a step that failed and was caught")
+        except RuntimeError:
+            pass
+    assert "$9K" in status(acme)[0] or "9,000" in status(acme)[0]

@@ -276,3 +276,22 @@ def test_what_a_click_sends_goes_through_the_ledger_and_the_retry_job(slack_app,
     assert len(told) == 3 and "claimed your legal request #1" in told[-1]  # refused once, resolved, then the retry
     assert len(slack_app.fake.calls_to("chat.update")) == updates_before  # the old "claimed" card never comes back
     assert run_job("retry", settings=settings, slack=JobSlack(slack_app.app.client, settings.zone), now=later).sent == 0
+
+
+def test_an_update_claimed_before_a_newer_one_is_never_sent_after_it(slack_app, settings):
+    """Two in-place updates of one message, sent out of order: the older is retired, not shown."""
+    from datetime import datetime, timezone
+
+    from core.messenger import Notification
+    from jobs import delivery
+    from bot.slack import JobSlack
+
+    now = datetime.now(timezone.utc)
+    ts = slack_app.app.client.chat_postMessage(channel="C0LEGAL", text="the request")["ts"]
+    old = Notification("request-update", "request:9", "claimed", "C0LEGAL", "old", [], update_ts=ts)
+    new = Notification("request-update", "request:9", "resolved", "C0LEGAL", "new", [], update_ts=ts)
+    with unit_of_work() as session:
+        owned = [delivery.claim(n, session=session, now=now) for n in (old, new)]
+    sender = delivery.Sender(JobSlack(slack_app.app.client, settings.zone))
+    assert [p.error for p in delivery.send_claimed([new, old], owned, sender=sender, now=now)] == [None, "superseded"]
+    assert [c.args["text"] for c in slack_app.fake.calls_to("chat.update")] == ["new"]
