@@ -189,7 +189,8 @@ class ConsoleSession:
         if not line:
             return None
         line = line.rstrip("\n")
-        self.screen.say(f"{prompt}{line}")  # piped: the transcript shows what was typed
+        # Piped: the transcript shows what was typed, after the prompt (never "/partner /partner …").
+        self.screen.say(f"{prompt}{line.strip().removeprefix('/partner').strip()}")
         return line
 
     def loop(self) -> int:
