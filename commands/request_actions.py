@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from views.messages import confirmation
-from views.requests import request_message, request_note, requester_dm
+from views.requests import OPEN_REQUEST, request_message, request_note, requester_dm
 from views.text import user
 from commands import ask
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.teams import routing
-from core.messenger import Notification, Posted
+from core.messenger import Notification
 from storage import requests, webhooks
 from storage.models import HelpRequest, RequestStatus
 
@@ -96,22 +96,18 @@ def announce(ctx: Context, request: HelpRequest, event: str) -> Reply:
     if request.channel_id and request.message_ts:
         text, blocks = request_message(request, request.partner, now=ctx.now)
         outbox.append(Notification("request-update", f"request:{request.id}", event, request.channel_id, text, blocks,
-                                   update_ts=request.message_ts, link=True))
+                                   update_ts=request.message_ts))
     actor = request.claimed_by if event == "claimed" else request.resolved_by
     return _tell_requester(ctx, request, event, outbox, event=event, actor=actor)
 
 
 def _tell_requester(ctx: Context, request: HelpRequest, period: str, outbox: list[Notification], *, event: str,
                     actor: str | None) -> Reply:
-    """Send `outbox` to the request's channel, then DM the requester (unless they did it
-    themselves) with a link to the message when Slack gave one."""
-    if request.requester_id == actor:
-        return Reply(text="", outbox=outbox)
-    partner, now, requester = request.partner, ctx.now, request.requester_id
-
-    def dm(outcomes: list[Posted]) -> Reply:
-        link = next((o.link for o in outcomes if o.link), None)
-        text, blocks = requester_dm(request, partner, event=event, link=link, now=now)
-        return Reply(text="", outbox=[Notification("request-dm", f"request:{request.id}", period, requester, text, blocks)])
-
-    return Reply(text="", outbox=outbox, then=dm) if outbox else dm([])
+    """Send `outbox` to the request's channel and DM the requester (unless they did it
+    themselves), linking the request's message; all claimed with the change."""
+    if request.requester_id != actor:
+        text, blocks = requester_dm(request, request.partner, event=event, link=None, now=ctx.now)
+        posted_at = (request.channel_id, request.message_ts, OPEN_REQUEST) if request.channel_id and request.message_ts else None
+        outbox = [*outbox, Notification("request-dm", f"request:{request.id}", period, request.requester_id, text, blocks,
+                                        link_to=posted_at)]
+    return Reply(text="", outbox=outbox)

@@ -52,6 +52,9 @@ class Notification:
     update_ts: str | None = None
     # Return the message's permalink in Posted.link.
     link: bool = False
+    # (channel, ts, label): when sent, a line linking that message is added, labelled so
+    # (its permalink is asked of Slack then, never while the change's transaction is open).
+    link_to: tuple[str, str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -26,6 +26,7 @@ from core.messenger import NOT_OURS, Notification, Posted
 from jobs.base import JobResult
 from storage import ledger, requests
 from storage.db import unit_of_work
+from views.text import context
 
 log = logging.getLogger(__name__)
 SAME_CHANNEL_GAP = 1.0  # seconds between posts to one channel in a burst
@@ -38,7 +39,7 @@ FIXES = {
 
 def to_payload(n: Notification) -> str:
     data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta,
-                  "update_ts": n.update_ts, "link": n.link}
+                  "update_ts": n.update_ts, "link": n.link, "link_to": n.link_to}
     if n.file:
         name, title, content = n.file
         data["file"] = [name, title, base64.b64encode(content).decode()]
@@ -53,6 +54,7 @@ def from_payload(job: str, subject: str, period: str, target: str, payload: str)
         thread_ts=data.get("thread_ts"), thread_of=data.get("thread_of"),
         file=(file[0], file[1], base64.b64decode(file[2])) if file else None, meta=data.get("meta"),
         update_ts=data.get("update_ts"), link=bool(data.get("link")),
+        link_to=tuple(data["link_to"]) if data.get("link_to") else None,
     )
 
 
@@ -92,10 +94,13 @@ class Sender:
         if n.file:
             name, title, content = n.file
             return self.slack.upload(channel, thread_ts, name, title, content)
+        blocks = n.blocks
+        if n.link_to and (permalink := self.slack.permalink(n.link_to[0], n.link_to[1])):
+            blocks = [*blocks, context(f"<{permalink}|{n.link_to[2]}>")]
         if n.update_ts:
-            posted = self.slack.update(channel, n.update_ts, n.text, n.blocks)
+            posted = self.slack.update(channel, n.update_ts, n.text, blocks)
         else:
-            posted = self.slack.post(channel, n.text, n.blocks, thread_ts=thread_ts)
+            posted = self.slack.post(channel, n.text, blocks, thread_ts=thread_ts)
         if posted.ok and n.link and posted.channel and posted.ts:
             posted = Posted(True, channel=posted.channel, ts=posted.ts, link=self.slack.permalink(posted.channel, posted.ts))
         return posted

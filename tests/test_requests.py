@@ -295,3 +295,31 @@ def test_an_update_claimed_before_a_newer_one_is_never_sent_after_it(slack_app, 
     sender = delivery.Sender(JobSlack(slack_app.app.client, settings.zone))
     assert [p.error for p in delivery.send_claimed([new, old], owned, sender=sender, now=now)] == [None, "superseded"]
     assert [c.args["text"] for c in slack_app.fake.calls_to("chat.update")] == ["new"]
+
+
+def test_a_claim_whose_process_died_before_sending_is_sent_by_the_retry_job(slack_app, settings):
+    """Everything a claim sends (the message updated, the requester's DM with its link) is
+    claimed with the change: a process that dies right after the commit loses none of it."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.dispatch import run
+    from bot.slack import JobSlack
+    from commands import Caller, request_actions
+    from jobs.runner import run_job
+
+    setup_partner(slack_app)
+    route(slack_app)
+    ask(slack_app)
+    slack_app.settle()
+    job_slack = JobSlack(slack_app.app.client, settings.zone)
+    # The claim commits, and the process "dies" before sending (follow_up=False, never followed).
+    run(lambda ctx: request_actions.claim(ctx, 1), caller=Caller("ULAWYER", "C0LEGAL"), settings=settings, slack=job_slack,
+        follow_up=False)
+    assert slack_app.fake.calls_to("chat.update") == []
+    result = run_job("retry", settings=settings, slack=job_slack, now=datetime.now(timezone.utc) + timedelta(minutes=15))
+    assert result.sent == 2
+    (update,) = slack_app.fake.calls_to("chat.update")
+    assert "Claimed by <@ULAWYER>" in texts(update.args["blocks"])
+    dm = [c for c in slack_app.fake.calls_to("chat.postMessage") if c.args["channel"] == "UREQ1"][-1]
+    assert "<@ULAWYER> claimed your legal request #1" in texts(dm.args["blocks"])
+    assert "https://fake.slack.com/archives/C0LEGAL/p" in texts(dm.args["blocks"])  # the link, asked for when sent

@@ -54,6 +54,9 @@ def request_message(r: HelpRequest, partner: Partner, *, now: datetime) -> tuple
     return escape(text), blocks
 
 
+OPEN_REQUEST = "Open the request in the team channel"  # the DM's link to the request's message
+
+
 def requester_dm(r: HelpRequest, partner: Partner, *, event: str, link: str | None, now: datetime) -> tuple[str, list[dict[str, Any]]]:
     """A DM that repeats the essentials rather than only linking."""
     verbs = {
@@ -66,7 +69,7 @@ def requester_dm(r: HelpRequest, partner: Partner, *, event: str, link: str | No
     if event == "resolved" and r.resolution:
         blocks.append(section("*Resolution:* " + escape(cut(r.resolution, 2000))))
     if link:
-        blocks.append(context(f"<{link}|Open the request in the team channel>"))
+        blocks.append(context(f"<{link}|{OPEN_REQUEST}>"))
     text = f"{r.team.capitalize()} request #{r.id} for {partner.name} was {event}."
     return escape(text), blocks
 
