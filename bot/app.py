@@ -4,7 +4,6 @@ Slack surface), and answer a listener's crash."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,9 +42,10 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
     )
     verification.attach(app)  # the HTTP door checks with it before a body is parsed
-    # ~2.5 s of CPU once, begun now in the background: start-up stays quick, and the first
-    # reply's 3-second ack finds the English rules loaded (or waits on the import begun here).
-    threading.Thread(target=text.warm_up, name="warm-up", daemon=True).start()
+    # ~2.5 s of CPU once, here in start-up, never inside a reply's 3-second ack. Not in a
+    # background thread: an import racing the listeners' own imports can hand one of them a
+    # half-initialised module.
+    text.warm_up()
     app.middleware(skip_seen_events)
     from storage import health
 
