@@ -179,6 +179,9 @@ def serve_workers(settings, *, host: str, port: int, workers: int) -> None:
     from bot.app import build_app
     from storage import db
 
+    from views import text
+
+    text.warm_up()  # loaded once here: every forked worker inherits it instead of loading its own
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.create_server((host, port), family=family, backlog=1024)
     children: list[int] = []
