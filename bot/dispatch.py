@@ -34,7 +34,7 @@ def run(
         with unit_of_work(read_only=read_only) as session:
             reply = work(Context(session, caller, settings, now, slack))
             if reply is not None and reply.outbox:
-                reply.claimed = [delivery.claim(n, session=session, now=now) for n in reply.outbox]
+                reply.claimed = delivery.claim_all(reply.outbox, session=session, now=now)
         if settings.webhooks:
             webhook_delivery.kick(settings)
         return follow(reply, slack=slack, now=now) if follow_up else reply
@@ -50,7 +50,7 @@ def follow(reply: Reply | None, *, slack: Messenger, now: datetime) -> Reply | N
         owned = reply.claimed
         if owned is None:
             with unit_of_work() as session:
-                owned = [delivery.claim(n, session=session, now=now) for n in reply.outbox]
+                owned = delivery.claim_all(reply.outbox, session=session, now=now)
         outcomes = delivery.send_claimed(reply.outbox, owned, sender=sender, now=now)
         reply = reply.then(outcomes) if reply.then else replace(reply, outbox=[], claimed=None)
     return reply

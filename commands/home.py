@@ -3,7 +3,6 @@ cached under a stamp of the owner's partners' versions like a card (storage/vers
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +15,9 @@ from views.partners import home_view
 
 def page(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict[str, Any]:
     key = ("home", user_id, versions.stamp(session=session, owner_id=user_id), settings.timezone, settings.stall_days)
-    if (cached := versions.cards.get(key)) is None:
-        mine = home.for_user(session=session, user_id=user_id, now=now, zone=settings.zone, stall_days=settings.stall_days)
-        cached = json.dumps(home_view(mine.portfolio, user_id=user_id, now=now, upcoming=mine.upcoming, stalled=mine.stalled))
-        versions.cards.put(key, cached)
-    return json.loads(cached)
+    return versions.rendered(key, lambda: _view(session, user_id=user_id, now=now, settings=settings))
+
+
+def _view(session: Session, *, user_id: str, now: datetime, settings: Settings) -> dict[str, Any]:
+    mine = home.for_user(session=session, user_id=user_id, now=now, zone=settings.zone, stall_days=settings.stall_days)
+    return home_view(mine.portfolio, user_id=user_id, now=now, upcoming=mine.upcoming, stalled=mine.stalled)

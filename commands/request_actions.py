@@ -90,8 +90,8 @@ def repost(ctx: Context, rid: int) -> Reply:
 
 
 def announce(ctx: Context, request: HelpRequest, event: str) -> Reply:
-    """After a transition: the channel message updated in place, then the requester told by DM."""
-    ctx.session.refresh(request)
+    """After a transition (the request refreshed by _emit): the channel message updated in
+    place, and the requester told by DM."""
     outbox = []
     if request.channel_id and request.message_ts:
         text, blocks = request_message(request, request.partner, now=ctx.now)

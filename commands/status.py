@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -37,13 +36,14 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     # A card rendered for this partner's current version (bumped by every write, in its
     # transaction) is the same card: served without reading the record again.
     key = (partner.id, partner.created_at, partner.version, cmd.raw, ctx.settings.timezone, ctx.settings.currency, ctx.settings.fiscal_year_start)
-    if (cached := versions.cards.get(key)) is not None:
-        return Reply(text=cached[0], blocks=json.loads(cached[1]))
-    data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
-    blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
-    text = f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})"
-    versions.cards.put(key, (text, json.dumps(blocks)))
+    text, blocks = versions.rendered(key, lambda: card(ctx, partner, cmd.raw))
     return Reply(text=text, blocks=blocks)
+
+
+def card(ctx: Context, partner: Partner, typed: str) -> tuple[str, list[dict]]:
+    data = card_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
+    blocks = partner_card(data, now=ctx.now, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=typed)
+    return f"{partner.name}: {partner.stage}, health {data.health.score}/100 ({data.health.label})", blocks
 
 
 def quarter_progress(now: datetime, settings: Settings) -> tuple[str, list[str], float]:
@@ -81,8 +81,10 @@ def portfolio_reply(ctx: Context) -> Reply:
     owner = ctx.caller.user_id
     # Cached like a card, under a stamp of the owner's partners' versions (one aggregate).
     key = ("portfolio", owner, versions.stamp(session=ctx.session, owner_id=owner), ctx.settings.timezone)
-    if (cached := versions.cards.get(key)) is None:
-        rows = home.portfolio(session=ctx.session, owner_id=owner)
-        cached = (f"Portfolio: {plural(len(rows), 'partner')}", json.dumps(portfolio(rows, owner_id=owner, now=ctx.now)))
-        versions.cards.put(key, cached)
-    return Reply(text=cached[0], blocks=json.loads(cached[1]))
+    text, blocks = versions.rendered(key, lambda: _portfolio(ctx, owner))
+    return Reply(text=text, blocks=blocks)
+
+
+def _portfolio(ctx: Context, owner: str) -> tuple[str, list[dict]]:
+    rows = home.portfolio(session=ctx.session, owner_id=owner)
+    return f"Portfolio: {plural(len(rows), 'partner')}", portfolio(rows, owner_id=owner, now=ctx.now)

@@ -142,6 +142,11 @@ def _superseded(n: Notification) -> bool:
         return True
 
 
+def claim_all(notifications: list[Notification], *, session: Session, now: datetime) -> list[bool]:
+    """Claim each notification in the caller's transaction; which ones this process now owns."""
+    return [claim(n, session=session, now=now) for n in notifications]
+
+
 def deliver(notifications: Iterable[Notification], *, sender: Sender, result: JobResult, now: datetime) -> None:
     for n in notifications:
         with unit_of_work() as session:

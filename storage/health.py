@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session, attributes
 from sqlalchemy.orm.util import identity_key
 
+from storage import bulk
 from storage.models import DealRegistration, DealStatus, Interaction, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
 from storage.health_rule import Health, Signals, assess, at_risk_clause, label_for, quarter_progress  # noqa: F401 (storage.health.* for callers)
 
@@ -242,30 +243,15 @@ def _after_flush(session: Session, _context) -> None:
 
 def _on_execute(state) -> None:
     """Bulk statements bypass the unit of work's object tracking: note whom they touch."""
-    if not (state.is_insert or state.is_update or state.is_delete) or state.execution_options.get(HEALTH_WRITE):
+    if not bulk.touches_partners(state) or state.execution_options.get(HEALTH_WRITE):
         return
-    statement = state.statement
-    table = getattr(statement, "table", None)
-    name = getattr(table, "name", None)
+    name = state.statement.table.name
     if name != Partner.__tablename__ and name not in SIGNAL_TABLES:
         return
-    session = state.session
-    if state.is_insert:
-        if name == Partner.__tablename__:
-            session.info[NEW_PARTNERS] = True
-            return
-        params = state.parameters
-        rows = params if isinstance(params, list) else [params] if params else []
-        ids = {row.get("partner_id") for row in rows if isinstance(row, dict)}
-        if not rows:
-            ids = {statement.compile().params.get("partner_id")}
-        _pending(session).update(i for i in ids if i is not None)
+    if state.is_insert and name == Partner.__tablename__:
+        state.session.info[NEW_PARTNERS] = True
         return
-    column = table.c.id if name == Partner.__tablename__ else table.c.partner_id
-    query = select(column).distinct()
-    if statement.whereclause is not None:
-        query = query.where(statement.whereclause)
-    _pending(session).update(session.execute(query).scalars())
+    _pending(state.session).update(bulk.partner_ids(state))
 
 
 def _before_commit(session: Session) -> None:

@@ -10,13 +10,16 @@ which bounds what time alone changes."""
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from core.cache import Recent
+from storage import bulk
 from storage.models import Partner
 
 TOUCHED = "partnerbot.versions.touched"
@@ -35,6 +38,15 @@ def new_version() -> int:
     """A fresh random version, not a counter: a database restored from a backup, or a
     partner deleted and added again under the same id, never matches a cached card."""
     return secrets.randbits(31)
+
+
+def rendered(key: Hashable, build: Callable[[], Any]) -> Any:
+    """What `build` renders (JSON-able: text, blocks, a view), kept in `cards` under `key`;
+    each caller gets its own copy, so a reply that is changed never changes the cache."""
+    if (kept := cards.get(key)) is None:
+        kept = json.dumps(build())
+        cards.put(key, kept)
+    return json.loads(kept)
 
 
 def stamp(*, session: Session, owner_id: str) -> tuple[int, int]:
@@ -64,31 +76,11 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def _on_execute(state: Any) -> None:
     """Bulk UPDATE/DELETE/INSERT bypass object tracking: note the partners they touch."""
-    if not (state.is_update or state.is_delete or state.is_insert):
+    if not bulk.touches_partners(state) or any(state.execution_options.get(option) for option in SKIP_OPTIONS):
         return
-    if any(state.execution_options.get(option) for option in SKIP_OPTIONS):
-        return
-    table = getattr(state.statement, "table", None)
-    if table is None or state.is_insert:  # a new partner has nothing cached; a new child row is flushed as an object
-        if table is not None and "partner_id" in table.c:
-            params = state.parameters
-            rows = params if isinstance(params, list) else [params] if params else []
-            _touched(state.session).update(r["partner_id"] for r in rows if isinstance(r, dict) and r.get("partner_id"))
-        return
-    column = table.c.id if table.name == Partner.__tablename__ else table.c.get("partner_id")
-    if column is None:
-        return
-    params = state.parameters
-    if state.statement.whereclause is None and isinstance(params, list) and params:
-        # An ORM bulk UPDATE by primary key (a list of dicts, each with its `id`): those rows alone.
-        key = "id" if column is table.c.id else "partner_id"
-        if all(isinstance(row, dict) and row.get(key) is not None for row in params):
-            _touched(state.session).update(row[key] for row in params)
-            return
-    query = select(column).distinct()
-    if state.statement.whereclause is not None:
-        query = query.where(state.statement.whereclause)
-    _touched(state.session).update(i for i in state.session.execute(query).scalars() if i is not None)
+    if state.is_insert and state.statement.table.name == Partner.__tablename__:
+        return  # a new partner has nothing cached
+    _touched(state.session).update(bulk.partner_ids(state))
 
 
 def _before_commit(session: Session) -> None:
