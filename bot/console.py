@@ -67,12 +67,13 @@ class ConsoleMessenger:
         name = self.screen.directory.names().get(channel, channel)
         return f"DM to @{name}" if channel.startswith(("U", "W")) else f"#{name}"
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
+             partner_safe: bool = False) -> Posted:
         self.count += 1
         self.screen.show(blocks, text, title=f"posted to {self._where(channel)}" + (" (in thread)" if thread_ts else ""))
         return Posted(True, channel=channel, ts=f"{self.count}.000000")
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, partner_safe: bool = False) -> Posted:
         self.screen.show(blocks, text, title=f"updated the message in {self._where(channel)}")
         return Posted(True, channel=channel, ts=ts)
 
@@ -81,6 +82,10 @@ class ConsoleMessenger:
 
     def ensure_member(self, channel: str) -> str | None:
         return None
+
+    def pin(self, channel: str, ts: str) -> bool:
+        self.screen.show([], "", title=f"pinned it in {self._where(channel)}")
+        return True
 
     def shared_problem(self, channel: str) -> str | None:
         return None  # the demo workspace has no Slack Connect channels

@@ -138,8 +138,10 @@ class SlackMessenger:
             self._team = {"team_id": data["team_id"], "enterprise_id": data.get("enterprise_id")}
             return self._team
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted:
-        if problem := self.recipient_problem(channel):
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
+             partner_safe: bool = False) -> Posted:
+        # Partner-facing content (a partner channel's own) may go to a shared channel; nothing else may.
+        if (not partner_safe or is_user_id(channel)) and (problem := self.recipient_problem(channel)):
             return Posted(False, channel=channel, error=problem)
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
         if thread_ts:
@@ -149,11 +151,20 @@ class SlackMessenger:
             return Posted(False, channel=channel, error=error)
         return Posted(True, channel=data.get("channel", channel), ts=data.get("ts"))
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
-        if problem := self.shared_problem(channel):
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, partner_safe: bool = False) -> Posted:
+        if not partner_safe and (problem := self.shared_problem(channel)):
             return Posted(False, channel=channel, ts=ts, error=problem)
         data, error = self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
         return Posted(data is not None, channel=channel, ts=ts, error=error)
+
+    def pin(self, channel: str, ts: str) -> bool:
+        data, _ = self._call("pins.add", channel=channel, timestamp=ts)
+        return data is not None
+
+    def channel_info(self, channel: str, *, quick: bool = False) -> dict[str, Any] | None:
+        """conversations.info's channel, now (never cached); None when Slack did not answer."""
+        data, _ = self._call("conversations.info", quick=quick, channel=channel)
+        return (data or {}).get("channel")
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -55,6 +55,15 @@ class Notification:
     # (channel, ts, label): when sent, a line linking that message is added, labelled so
     # (its permalink is asked of Slack then, never while the change's transaction is open).
     link_to: tuple[str, str, str] | None = None
+    # (job, subject, period, label): like link_to, for a message of ours whose place is
+    # known only once it is sent (looked up in the ledger at send time; no line if unsent).
+    link_to_sent: tuple[str, str, str, str] | None = None
+    # Partner-facing: built only from what a partner may see (views/partner_facing.py),
+    # for this partner's linked channel. Only these may go to a Slack Connect channel,
+    # and only while the partner is still linked to `target` (checked at send time).
+    partner_id: int | None = None
+    # Pin the message once posted (the partner desk), when the bot may.
+    pin: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -65,9 +74,16 @@ class Messenger(Protocol):
     """What commands may ask of Slack. Implemented over the Web API (bot.slack)
     and by the offline console; commands never import a Slack SDK."""
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None) -> Posted: ...
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
+             partner_safe: bool = False) -> Posted:
+        """Post to a channel or DM; a shared channel only when `partner_safe` (partner-facing content)."""
+        ...
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted: ...
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, partner_safe: bool = False) -> Posted: ...
+
+    def pin(self, channel: str, ts: str) -> bool:
+        """Pin a message; False when Slack refuses (no pins:write, or not allowed there)."""
+        ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 

@@ -19,6 +19,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
 RESERVED_TEAM_NAMES = frozenset({"mine", "open", "unclaimed", "all"})
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# What a partner-facing scorecard may show, in its order (PARTNERBOT_SCORECARD_FIELDS picks from these).
+SCORECARD_FIELDS = ("kpis", "deals", "qbr", "requests")
+# "Ask for help" categories a partner picks from, their labels, and the team each goes to by default.
+HELP_CATEGORIES = {"contracts": "Contracts & legal", "technical": "Technical & product",
+                   "billing": "Billing & finance", "other": "Anything else"}
+HELP_DEFAULTS = {"contracts": "legal", "technical": "product", "billing": "finance", "other": "owner"}
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -97,6 +103,12 @@ class Settings(BaseSettings):
     # threads are fastest on a small machine; more keep acks prompt while Slack is slow.
     server_threads: int = Field(8, alias="PARTNERBOT_SERVER_THREADS", ge=1, le=128)
     listener_threads: int = Field(16, alias="PARTNERBOT_LISTENER_THREADS", ge=2, le=256)
+    # Partner channels: what the partner-facing scorecard shows (a whitelist), and which
+    # internal team gets each "Ask for help" category ("owner": the partner's owner, by DM).
+    scorecard_fields: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(SCORECARD_FIELDS),
+                                                              alias="PARTNERBOT_SCORECARD_FIELDS")
+    partner_help: Annotated[dict[str, str], NoDecode] = Field(default_factory=lambda: dict(HELP_DEFAULTS),
+                                                              alias="PARTNERBOT_PARTNER_HELP")
 
     @field_validator("admins", "users", mode="before")
     @classmethod
@@ -125,6 +137,36 @@ class Settings(BaseSettings):
             if not isinstance(channel, str) or not SLACK_CHANNEL_ID.match(channel):
                 raise ValueError(f"channel for {team!r} must be a channel ID like C0123ABCD")
         return value
+
+    @field_validator("scorecard_fields", mode="before")
+    @classmethod
+    def _scorecard(cls, value: Any) -> Any:
+        fields = [f.lower() for f in _csv(value) or []]
+        unknown = [f for f in fields if f not in SCORECARD_FIELDS]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))} is not a scorecard field; choose from {', '.join(SCORECARD_FIELDS)}")
+        return fields
+
+    @field_validator("partner_help", mode="before")
+    @classmethod
+    def _help(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            pairs = list(value.items())
+        else:
+            pairs = []
+            for item in _csv(value) or []:
+                category, sep, team = item.partition("=")
+                if not sep:
+                    raise ValueError(f"{item!r} should be category=team, like contracts=legal")
+                pairs.append((category.strip().lower(), team.strip().lower()))
+        mapping = dict(HELP_DEFAULTS)
+        for category, team in pairs:
+            if category not in HELP_CATEGORIES:
+                raise ValueError(f"{category!r} is not a help category; choose from {', '.join(HELP_CATEGORIES)}")
+            if not isinstance(team, str) or not (team == "owner" or (TEAM_NAME.match(team) and team not in RESERVED_TEAM_NAMES)):
+                raise ValueError(f"team for {category!r} must be a team name like legal, or owner")
+            mapping[category] = team
+        return mapping
 
     @field_validator("crm_won_stages", mode="before")
     @classmethod

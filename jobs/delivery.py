@@ -24,11 +24,13 @@ from sqlalchemy.orm import Session
 
 from core.messenger import NOT_OURS, Notification, Posted
 from jobs.base import JobResult
-from storage import ledger, requests
+from storage import ledger, partners, requests
 from storage.db import unit_of_work
 from views.text import context
 
 log = logging.getLogger(__name__)
+# A partner-facing message whose partner is no longer linked to the channel it was for.
+UNLINKED = "partner_channel_unlinked"
 SAME_CHANNEL_GAP = 1.0  # seconds between posts to one channel in a burst
 FIXES = {
     "not_in_channel": "invite the bot to that channel (/invite @partnerbot)",
@@ -39,7 +41,8 @@ FIXES = {
 
 def to_payload(n: Notification) -> str:
     data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta,
-                  "update_ts": n.update_ts, "link": n.link, "link_to": n.link_to}
+                  "update_ts": n.update_ts, "link": n.link, "link_to": n.link_to, "link_to_sent": n.link_to_sent,
+                  "partner_id": n.partner_id, "pin": n.pin}
     if n.file:
         name, title, content = n.file
         data["file"] = [name, title, base64.b64encode(content).decode()]
@@ -55,6 +58,8 @@ def from_payload(job: str, subject: str, period: str, target: str, payload: str)
         file=(file[0], file[1], base64.b64decode(file[2])) if file else None, meta=data.get("meta"),
         update_ts=data.get("update_ts"), link=bool(data.get("link")),
         link_to=tuple(data["link_to"]) if data.get("link_to") else None,
+        link_to_sent=tuple(data["link_to_sent"]) if data.get("link_to_sent") else None,
+        partner_id=data.get("partner_id"), pin=bool(data.get("pin")),
     )
 
 
@@ -90,17 +95,31 @@ class Sender:
             if not parent_ts:
                 return Posted(False, channel=channel, error="parent_not_sent")
             channel, thread_ts = parent_channel or channel, parent_ts
+        if n.partner_id is not None:
+            # Partner-facing: only while the partner is still linked to this channel.
+            with unit_of_work(read_only=True) as session:
+                if partners.channel_of(session=session, partner_id=n.partner_id) != channel:
+                    return Posted(False, channel=channel, error=UNLINKED)
         self._pace(channel)
         if n.file:
             name, title, content = n.file
             return self.slack.upload(channel, thread_ts, name, title, content)
         blocks = n.blocks
-        if n.link_to and (permalink := self.slack.permalink(n.link_to[0], n.link_to[1])):
-            blocks = [*blocks, context(f"<{permalink}|{n.link_to[2]}>")]
+        link_to = n.link_to
+        if n.link_to_sent:
+            job, subject, period, label = n.link_to_sent
+            with unit_of_work(read_only=True) as session:
+                sent_channel, sent_ts = ledger.sent_ts(session=session, job=job, subject=subject, period=period)
+            link_to = (sent_channel, sent_ts, label) if sent_channel and sent_ts else None
+        if link_to and (permalink := self.slack.permalink(link_to[0], link_to[1])):
+            blocks = [*blocks, context(f"<{permalink}|{link_to[2]}>")]
+        safe = n.partner_id is not None
         if n.update_ts:
-            posted = self.slack.update(channel, n.update_ts, n.text, blocks)
+            posted = self.slack.update(channel, n.update_ts, n.text, blocks, partner_safe=safe)
         else:
-            posted = self.slack.post(channel, n.text, blocks, thread_ts=thread_ts)
+            posted = self.slack.post(channel, n.text, blocks, thread_ts=thread_ts, partner_safe=safe)
+        if posted.ok and n.pin and posted.channel and posted.ts:
+            self.slack.pin(posted.channel, posted.ts)
         if posted.ok and n.link and posted.channel and posted.ts:
             posted = Posted(True, channel=posted.channel, ts=posted.ts, link=self.slack.permalink(posted.channel, posted.ts))
         return posted

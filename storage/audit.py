@@ -59,11 +59,15 @@ def _partner_of(session: Session, undo: dict[str, Any]) -> int | None:
 
 def record(
     *, session: Session, user_id: str, kind: str, summary: str, undo: dict[str, Any], now: datetime, partner_id: int | None = None,
+    team_id: str | None = None,
 ) -> None:
+    """One change that happened; `team_id` names the actor's organisation when it is not
+    ours (a partner acting from its channel)."""
     payload = {k: ({f: _plain(v) for f, v in val.items()} if isinstance(val, dict) else _plain(val)) for k, val in undo.items()}
     if partner_id is None:
         partner_id = _partner_of(session, undo)
-    session.add(Change(user_id=user_id, kind=kind, summary=summary, undo=json.dumps(payload), at=now, partner_id=partner_id))
+    session.add(Change(user_id=user_id, kind=kind, summary=summary, undo=json.dumps(payload), at=now, partner_id=partner_id,
+                       team_id=team_id))
     session.flush()
 
 

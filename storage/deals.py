@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -14,7 +14,9 @@ from storage.models import DealRegistration, DealStatus
 CONFLICT_WINDOW = timedelta(days=90)
 # A registration holds its customer while it is open (registered, or a conflict
 # awaiting a decision) or approved, for CONFLICT_WINDOW after it was made.
-HOLDING = (DealStatus.REGISTERED, DealStatus.CONFLICT, DealStatus.APPROVED)
+HOLDING = (DealStatus.REVIEW, DealStatus.REGISTERED, DealStatus.CONFLICT, DealStatus.APPROVED)
+# Waiting for someone of ours to approve or reject: a conflict, or a partner's own submission.
+UNDECIDED = (DealStatus.CONFLICT, DealStatus.REVIEW)
 
 
 def lock_customer(*, session: Session, customer_key: str) -> None:
@@ -42,12 +44,16 @@ def holding_registrations(*, session: Session, customer_key: str, since: datetim
 
 def register_deal(
     *, session: Session, partner_id: int, customer: str, customer_key: str, amount: Decimal, attribution: str,
-    conflict_with_id: int | None, user_id: str, now: datetime,
+    conflict_with_id: int | None, user_id: str, now: datetime, submitted_team_id: str | None = None,
+    expected_close: date | None = None, notes: str | None = None,
 ) -> DealRegistration:
+    """A registration: a conflict when another partner holds the customer; one submitted
+    by a partner (`submitted_team_id`) always waits for review, conflict or not."""
+    status = DealStatus.REVIEW if submitted_team_id else DealStatus.CONFLICT if conflict_with_id else DealStatus.REGISTERED
     deal = DealRegistration(
         partner_id=partner_id, customer=customer, customer_key=customer_key, amount=amount, attribution=attribution,
-        status=DealStatus.CONFLICT if conflict_with_id else DealStatus.REGISTERED, conflict_with_id=conflict_with_id,
-        registered_by=user_id, registered_at=now,
+        status=status, conflict_with_id=conflict_with_id, registered_by=user_id, registered_at=now,
+        submitted_team_id=submitted_team_id, expected_close=expected_close, notes=notes,
     )
     session.add(deal)
     session.flush()
@@ -59,19 +65,20 @@ def open_deals(*, session: Session, partner_id: int, limit: int = 5) -> list[Dea
         session.scalars(
             select(DealRegistration)
             .options(joinedload(DealRegistration.conflict_with))
-            .where(DealRegistration.partner_id == partner_id, DealRegistration.status.in_([DealStatus.REGISTERED, DealStatus.CONFLICT]))
+            .where(DealRegistration.partner_id == partner_id, DealRegistration.status.in_([DealStatus.REGISTERED, *UNDECIDED]))
             .order_by(DealRegistration.registered_at.desc())
             .limit(limit)
         )
     )
 
 
-def decide_deal(*, session: Session, deal_id: int, approve: bool, user_id: str, now: datetime) -> bool:
-    """Atomic: a conflict is decided once."""
+def decide_deal(*, session: Session, deal_id: int, approve: bool, user_id: str, now: datetime, reason: str | None = None) -> bool:
+    """Atomic: a conflict (or a partner's submission) is decided once."""
     result = session.execute(
         update(DealRegistration)
-        .where(DealRegistration.id == deal_id, DealRegistration.status == DealStatus.CONFLICT)
-        .values(status=DealStatus.APPROVED if approve else DealStatus.REJECTED, decided_by=user_id, decided_at=now)
+        .where(DealRegistration.id == deal_id, DealRegistration.status.in_(UNDECIDED))
+        .values(status=DealStatus.APPROVED if approve else DealStatus.REJECTED, decided_by=user_id, decided_at=now,
+                decision_reason=reason)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -92,6 +92,9 @@ class Partner(Base):
     # Bumped in the transaction of every write that changes what the partner's card shows
     # (storage/versions.py): a rendered card cached under an older version is never served.
     version: Mapped[int] = mapped_column(Integer, default=lambda: secrets.randbits(31), server_default="0")
+    # --- Partner channel (migration 0016): the last message an external person posted in
+    # the partner's Slack Connect channel (storage/activity.py; never the message text) ---
+    partner_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     interactions: Mapped[list[Interaction]] = relationship(back_populates="partner", passive_deletes=True)
 
@@ -177,6 +180,14 @@ class HelpRequest(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     # The "Ask a team" form that created it: a form submitted twice makes one request.
     view_id: Mapped[str | None] = mapped_column(String(64))
+    # --- Partner channel (migration 0016): asked by a partner from its channel ---
+    requester_team_id: Mapped[str | None] = mapped_column(String(32))  # the requester's organisation
+    category: Mapped[str | None] = mapped_column(String(16))  # the partner-facing category picked
+    partner_channel_id: Mapped[str | None] = mapped_column(String(32))  # where the partner asked
+
+    @property
+    def from_partner(self) -> bool:
+        return self.partner_channel_id is not None
 
     partner: Mapped[Partner] = relationship()
 
@@ -276,6 +287,7 @@ class KpiTarget(Base):
 
 
 class DealStatus(enum.StrEnum):
+    REVIEW = "review"  # submitted by a partner: the owner or an admin approves or rejects it
     REGISTERED = "registered"
     CONFLICT = "conflict"
     APPROVED = "approved"
@@ -297,6 +309,15 @@ class DealRegistration(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # --- Partner channel (migration 0016): submitted by a partner from its channel ---
+    submitted_team_id: Mapped[str | None] = mapped_column(String(32))  # the submitter's organisation
+    expected_close: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)  # the partner's own words
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # a rejection's reason, shown to the partner
+
+    @property
+    def from_partner(self) -> bool:
+        return self.submitted_team_id is not None
 
     partner: Mapped[Partner] = relationship(foreign_keys=[partner_id])
     conflict_with: Mapped[Partner | None] = relationship(foreign_keys=[conflict_with_id])
@@ -311,4 +332,4 @@ class DealRegistration(Base):
 
 # The machinery's tables live in their own module; importing them here keeps one
 # `storage.models` for every caller and one metadata for Alembic.
-from storage.models_ops import Change, JobRun, Lock, NotificationLedger, SeenEvent, WebhookOutbox  # noqa: E402,F401
+from storage.models_ops import Change, DeskForm, JobRun, Lock, NotificationLedger, PartnerActivity, SeenEvent, WebhookOutbox  # noqa: E402,F401

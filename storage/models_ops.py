@@ -4,9 +4,9 @@ the webhook outbox, locks, the audit trail of changes, and seen Events API ids."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, utcnow
@@ -102,6 +102,8 @@ class Change(Base):
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # --- history (migration 0012): the partner a change is about, for `/partner history` ---
     partner_id: Mapped[int | None] = mapped_column(Integer)
+    # --- partner channels (migration 0016): the actor's organisation when it is not ours ---
+    team_id: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_changes_user_at", "user_id", "at"),
@@ -122,3 +124,30 @@ class SeenEvent(Base):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_seen_events_seen_at", "seen_at"),)
+
+
+class DeskForm(Base):
+    """A form opened from a partner desk: which channel and partner it belongs to, kept
+    here because a form's submission does not say which channel it came from."""
+
+    __tablename__ = "desk_forms"
+
+    view_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deal | help
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerActivity(Base):
+    """Messages external people posted in a partner's channel: a count per day and the
+    last time, never the text."""
+
+    __tablename__ = "partner_activity"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())

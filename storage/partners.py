@@ -228,3 +228,16 @@ def at_risk(*, session: Session) -> list[Partner]:
 
 def in_channel(*, session: Session, channel_id: str) -> Partner | None:
     return session.scalar(select(Partner).where(Partner.slack_channel_id == channel_id).limit(1))
+
+
+def linked_to(*, session: Session, channel_id: str) -> Partner | None:
+    """The one live (not archived) partner whose channel this is; None when none is, or
+    (never by `/partner channel`, but by old data) more than one: nobody's channel then."""
+    found = list(session.scalars(
+        select(Partner).where(Partner.slack_channel_id == channel_id, Partner.archived_at.is_(None)).limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def channel_of(*, session: Session, partner_id: int) -> str | None:
+    """The channel a live partner is linked to now (None when archived or unlinked)."""
+    return session.scalar(select(Partner.slack_channel_id).where(Partner.id == partner_id, Partner.archived_at.is_(None)))

@@ -499,13 +499,16 @@ class Quiet:
     def __init__(self) -> None:
         self.posts: list[tuple[str, str]] = []
 
-    def post(self, channel, text, blocks, *, thread_ts=None):
+    def post(self, channel, text, blocks, *, thread_ts=None, partner_safe=False):
         from core.messenger import Posted
 
         self.posts.append((channel, text))
         return Posted(True, channel=channel, ts="1.0")
 
-    def update(self, channel, ts, text, blocks):
+    def pin(self, channel, ts):
+        return True
+
+    def update(self, channel, ts, text, blocks, *, partner_safe=False):
         from core.messenger import Posted
 
         return Posted(True, channel=channel, ts=ts)

@@ -421,6 +421,17 @@ class FakeSlack:
 
     _m_views_push = _m_views_open
 
+    def _m_pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args.get("channel", ""), args.get("timestamp", ""))
+        with self._lock:
+            message = self._state.messages.get(key)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if message.get("pinned"):
+                return {"ok": False, "error": "already_pinned"}
+            message["pinned"] = True
+        return {"ok": True}
+
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.socket_mode_url is None:
             return {"ok": False, "error": "not_allowed_token_type"}  # Slack's answer when Socket Mode is off
