@@ -43,6 +43,14 @@ def outsider_reason(info: dict[str, Any], team: dict[str, Any]) -> str | None:
     return None if team.get("enterprise_id") and enterprise == team["enterprise_id"] else "outsider"
 
 
+def is_external(info: dict[str, Any], team: dict[str, Any]) -> bool:
+    """A live person of another organisation (Slack Connect): another team, or someone Slack
+    shows as a stranger; never a guest, a deleted account or a bot of ours."""
+    if info.get("is_restricted") or info.get("is_ultra_restricted") or info.get("deleted") or info.get("is_bot"):
+        return False
+    return bool(info.get("is_stranger")) or outsider_reason(info, team) == "outsider"
+
+
 def shared_flags(info: dict[str, Any]) -> bool:
     """conversations.info's answer says the channel reaches another organisation (now or pending)."""
     shared_outside_org = bool(info.get("is_shared")) and not info.get("is_org_shared")
