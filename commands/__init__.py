@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from views.messages import error_blocks
-from commands import add, ask, deal, help_, history, jobs_, link, list_, log, onboard, qbr, requests_, route, stage, status, undo
+from commands import add, ask, deal, help_, history, jobs_, link, list_, log, onboard, qbr, requests_, route, scorecard, stage, status, undo
 from commands.kpi import Kpi, Target
 from commands.manage import Archive, Channel, Owner, Reassign, Rename
 from commands.context import Caller, Context, Reply
@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRI
     "stage": stage,
     "onboard": onboard,
     "qbr": qbr,
+    "scorecard": scorecard,
     "kpi": Kpi,
     "target": Target,
     "deal": deal,

@@ -1,5 +1,6 @@
 """`/partner qbr <partner> <date>` (schedule or move), `qbr <partner> cancel`,
-`qbr <partner> done [<date>] [notes…]` (record one held, today or earlier).
+`qbr <partner> done [<date>] [notes…]` (record one held, today or earlier),
+`qbr <partner> brief` (the owner's internal pack before the review).
 
 A partner has at most one upcoming QBR: scheduling again moves it, and its
 reminder follows the new date."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from views.brief import brief as brief_blocks
 from views.messages import confirmation
 from views.text import cut, escape, plural
 from commands.context import Context, Reply
@@ -16,11 +18,13 @@ from commands.dates import take_date, try_date
 from commands.parser import Command
 from commands.refs import take_partner
 from storage import audit, qbrs
+from storage.brief import brief_data
 from storage.models import Partner
 from storage.periods import local_today
 
-USAGE = "qbr <partner> <YYYY-MM-DD|tomorrow|tuesday|in 2 weeks> | qbr <partner> cancel | qbr <partner> done [<YYYY-MM-DD>] [notes]"
-DESCRIPTION = "schedule (or move) the partner's next QBR, cancel it, or record one held"
+USAGE = ("qbr <partner> <YYYY-MM-DD|tomorrow|tuesday|in 2 weeks> | qbr <partner> cancel | qbr <partner> done [<YYYY-MM-DD>] [notes]"
+         " | qbr <partner> brief")
+DESCRIPTION = "schedule (or move) the partner's next QBR, cancel it, record one held, or get its brief"
 MAX_NOTES = 3000
 
 
@@ -39,6 +43,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
         return done(cmd, index + 1, partner, today, ctx)
     if word == "cancel":
         return cancel(cmd, index + 1, partner, today, ctx)
+    if word == "brief":
+        return brief(cmd, index + 1, partner, ctx)
     return schedule(cmd, index, partner, today, ctx)
 
 
@@ -98,6 +104,16 @@ def cancel(cmd: Command, index: int, partner: Partner, today: date, ctx: Context
                  undo={"qbr_id": qbr.id}, partner_id=partner.id, now=ctx.now)
     return Reply(text=f"Cancelled the QBR with {partner.name} on {day}.",
                  blocks=confirmation(f"Cancelled the QBR with *{escape(partner.name)}* on *{day}*."))
+
+
+def brief(cmd: Command, index: int, partner: Partner, ctx: Context) -> Reply:
+    """The internal QBR pack, for the caller alone (its Share button posts the partner's
+    scorecard, never the brief)."""
+    if index < len(cmd.tokens):
+        raise UserError("`brief` takes nothing after it: it briefs you on the partner before its QBR.", usage=USAGE)
+    data = brief_data(ctx.session, partner, now=ctx.now, settings=ctx.settings)
+    text, blocks = brief_blocks(data, currency=ctx.settings.currency)
+    return Reply(text=text, blocks=blocks)
 
 
 def held_date(cmd: Command, index: int, today: date) -> tuple[date, int]:

@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     HOME_OPEN_PARTNER = "home_open_partner"
     DEAL_APPROVE = "deal_approve"
     DEAL_REJECT = "deal_reject"
+    BRIEF_SHARE_SCORECARD = "brief_share_scorecard"  # the QBR brief's Share scorecard with partner (value: partner id)
     INPUT = "value"  # the action_id of every plain form input; its block_id says which one
 
 
