@@ -14,7 +14,7 @@ from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.parser import Command
 from commands.refs import take_partner
-from storage import deals, health, home, kpis, onboarding, partners, qbrs, requests, versions
+from storage import activity, deals, health, home, kpis, onboarding, partners, qbrs, requests, versions
 from storage.models import Partner, RequestStatus
 from storage.periods import local_today
 
@@ -74,6 +74,8 @@ def card_data(session: Session, partner: Partner, *, now: datetime, settings: Se
         requests=requests.listing(
             session=session, status=[RequestStatus.OPEN, RequestStatus.CLAIMED], partner_id=partner.id, limit=6
         ),
+        channel_messages=activity.messages_in_window(session=session, partner_id=partner.id, today=today)
+        if partner.partner_active_at else 0,
     )
 
 

@@ -9,9 +9,10 @@ same transaction as every write that changes a signal: `track()` watches the
 session (ORM objects and bulk statements alike) for interactions, KPI values
 and targets, QBRs, deal registrations, onboarding steps and partner rows, and
 recomputes the touched partners, set-based, before the commit (or earlier,
-when a reply asks for it through `settle()`). Time alone also changes health
-(30 quiet days, the quarter's pace, an overdue QBR, a stall): the hourly
-`health-refresh` job recomputes every partner, set-based.
+when a reply asks for it through `settle()`). A partner's messages in its own
+channel (storage/activity.py) are a signal too, through `partners.partner_active_at`.
+Time alone also changes health (30 quiet days, the quarter's pace, an overdue QBR,
+a stall): the hourly `health-refresh` job recomputes every partner, set-based.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import and_, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session, attributes
 from sqlalchemy.orm.util import identity_key
 
@@ -81,7 +82,8 @@ def gather(*, session: Session, now: datetime, rules: Rules, partner_ids: list[i
 
     quarter, months, elapsed = quarter_progress(now, rules.zone, rules.fiscal_year_start)
     base = session.execute(
-        select(Partner.id, Partner.stage, Partner.created_at, Partner.onboarding_changed_at, Partner.health_score, Partner.health_reasons)
+        select(Partner.id, Partner.stage, Partner.created_at, Partner.onboarding_changed_at, Partner.partner_active_at,
+               Partner.health_score, Partner.health_reasons)
         .where(*only(Partner.id))
     ).all()
     if not base:
@@ -94,20 +96,27 @@ def gather(*, session: Session, now: datetime, rules: Rules, partner_ids: list[i
     ).all())
     conflicts = dict(session.execute(
         select(DealRegistration.partner_id, func.count())
-        .where(DealRegistration.status == DealStatus.CONFLICT.value, *only(DealRegistration.partner_id))
+        .where(open_conflict(), *only(DealRegistration.partner_id))
         .group_by(DealRegistration.partner_id)
     ).all())
     attainment = _attainment(session=session, quarter=quarter, months=months, now=now, rules=rules, partner_ids=partner_ids)
     out = {}
-    for pid, stage, created_at, onboarding_at, score, reasons in base:
+    for pid, stage, created_at, onboarding_at, active_at, score, reasons in base:
         # Times read through a Core select of the ORM columns come back aware (UTCDateTime).
         signals = Signals(
-            stage=stage, created_at=created_at, last_touch=_aware(touched.get(pid)),
+            stage=stage, created_at=created_at, last_touch=_aware(touched.get(pid)), partner_active=active_at,
             attainment=attainment.get(pid), quarter_elapsed=elapsed, last_qbr=qbrs.get(pid),
             onboarding_since=onboarding_at, open_conflicts=conflicts.get(pid, 0),
         )
         out[pid] = (signals, score, reasons)
     return out
+
+
+def open_conflict():
+    """A deal registration that is an open conflict: flagged CONFLICT, or submitted by the
+    partner and waiting for review while it clashes with another partner's."""
+    return or_(DealRegistration.status == DealStatus.CONFLICT.value,
+               and_(DealRegistration.status == DealStatus.REVIEW.value, DealRegistration.conflict_with_id.is_not(None)))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -136,6 +145,9 @@ def _attainment(*, session: Session, quarter: str, months: list[str], now: datet
 
 WHOLE_PASS = 2_000  # more partners than this are refreshed in one pass over every partner
 HEALTH_WRITE = "partnerbot_health_write"  # execution option: our own UPDATE is not a signal
+# Execution option: the writer knows this statement cannot change any score (a partner's
+# second message of the day, storage/activity.py); card versions still follow it.
+NOT_A_SIGNAL = "partnerbot_health_not_a_signal"
 
 
 def refresh(*, session: Session, now: datetime, rules: Rules | None = None, partner_ids: Iterable[int] | None = None,
@@ -196,7 +208,7 @@ NEW_PARTNERS = "partnerbot_health_new"  # session.info: partners were bulk-inser
 AS_OF = "partnerbot_health_now"  # session.info: the as-of time of this unit of work, if not the clock
 SIGNAL_MODELS = (Interaction, KpiValue, KpiTarget, Qbr, DealRegistration, OnboardingStep)
 SIGNAL_TABLES = {m.__tablename__ for m in SIGNAL_MODELS}
-PARTNER_SIGNALS = ("stage", "created_at", "onboarding_changed_at")
+PARTNER_SIGNALS = ("stage", "created_at", "onboarding_changed_at", "partner_active_at")
 
 
 def as_of(session: Session, now: datetime) -> None:
@@ -243,7 +255,7 @@ def _after_flush(session: Session, _context) -> None:
 
 def _on_execute(state) -> None:
     """Bulk statements bypass the unit of work's object tracking: note whom they touch."""
-    if not bulk.touches_partners(state) or state.execution_options.get(HEALTH_WRITE):
+    if not bulk.touches_partners(state) or state.execution_options.get(HEALTH_WRITE) or state.execution_options.get(NOT_A_SIGNAL):
         return
     name = state.statement.table.name
     if name != Partner.__tablename__ and name not in SIGNAL_TABLES:

@@ -2,7 +2,9 @@
 
 `assess()` scores a partner 0–100 from all its signals. Start at 100 and subtract:
 - stage: at-risk −30; churned scores 0 outright;
-- recency of interactions: no touch in 30+ days −15, in 60+ days −30;
+- recency of interactions: no touch in 30+ days −15, in 60+ days −30; a touch is a
+  logged interaction or a message from the partner's own people in its channel,
+  whichever is later;
 - KPI pace this quarter (metrics with a target, judged by storage.kpis.judge):
   50 points × (share of the target's time passed − share of the target
   reached), when that is 5 points or more; the worst metric counts. The
@@ -13,7 +15,8 @@
 - QBR cadence: no QBR held within `qbr_interval_days` (active or at-risk
   partners older than that) −15;
 - onboarding: in onboarding with no checklist progress for `stall_days` −15;
-- open deal conflicts: −10.
+- open deal conflicts (flagged, or a partner's submission under review that clashes
+  with another partner's registration): −10.
 
 The label, and every count of "at risk": at risk when the stage is `at-risk`
 or the score is below 40; 40–69 needs attention; 70+ healthy.
@@ -88,6 +91,12 @@ class Signals:
     last_qbr: date | None = None
     onboarding_since: datetime | None = None  # last checklist change (or creation)
     open_conflicts: int = 0
+    partner_active: datetime | None = None  # the partner's last message in its channel
+
+    @property
+    def touched(self) -> datetime | None:
+        """The later of the last logged interaction and the partner's last message in its channel."""
+        return max((t for t in (self.last_touch, self.partner_active) if t is not None), default=None)
 
 
 def kpi_penalty(metric: str, ratio: float, elapsed: float | None) -> tuple[int, str] | None:
@@ -111,8 +120,9 @@ def assess(signals: Signals, *, now: datetime, qbr_interval_days: int = 90, stal
     penalties: list[tuple[int, str]] = []
     if s.stage == Stage.AT_RISK:
         penalties.append((AT_RISK_PENALTY, "marked at-risk"))
-    days = (now - (s.last_touch or s.created_at)).days
-    never = s.last_touch is None
+    touched = s.touched
+    days = (now - (touched or s.created_at)).days
+    never = touched is None
     if days >= QUIET_DAYS:
         penalty = SILENT_PENALTY if days >= SILENT_DAYS else QUIET_PENALTY
         penalties.append((penalty, f"never contacted in {days} days" if never else f"no interaction in {days} days"))

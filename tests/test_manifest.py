@@ -17,6 +17,9 @@ _CANDIDATES += [Path(__file__).resolve().parents[2] / "shared" / "slack-specs", 
 SPECS = next((c for c in _CANDIDATES if c.exists()), _CANDIDATES[0]) / "manifest" / "manifest.schema.1.0.0.json"
 SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write",
           "channels:join", "channels:read", "groups:read"]
+# Partner channels (SPEC §9): counting the partner's messages, pinning its desk.
+PARTNER_SCOPES = ["channels:history", "groups:history", "pins:write"]
+EVENTS = ["app_home_opened", "message.channels", "message.groups"]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,9 @@ def test_http_manifest_validates_and_points_at_events(validator):
     assert manifest["features"]["slash_commands"][0]["url"] == url
     assert manifest["settings"]["interactivity"]["request_url"] == url
     assert manifest["settings"]["event_subscriptions"]["request_url"] == url
+    # The same scopes and events as Socket Mode: partner activity works in either mode.
+    assert manifest["oauth_config"]["scopes"]["bot"] == SCOPES + PARTNER_SCOPES
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == EVENTS
 
 
 def test_schema_rejects_a_too_long_shortcut_name(validator):
@@ -52,7 +58,7 @@ def test_schema_rejects_a_too_long_shortcut_name(validator):
 
 def test_manifest_has_what_the_bot_needs():
     manifest = load_manifest()
-    assert manifest["oauth_config"]["scopes"]["bot"] == SCOPES
+    assert manifest["oauth_config"]["scopes"]["bot"] == SCOPES + PARTNER_SCOPES
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/partner" and command["should_escape"] is True
     assert {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]} == {
@@ -60,8 +66,27 @@ def test_manifest_has_what_the_bot_needs():
     assert all(len(s["name"]) <= 24 for s in manifest["features"]["shortcuts"])
     home = manifest["features"]["app_home"]
     assert home["home_tab_enabled"] and home["messages_tab_enabled"]
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == EVENTS
     assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_scopes_are_the_ones_slacks_web_api_names_for_what_partner_channels_use():
+    """Slack's own Web API description (beside the schema) says which scope reads a
+    channel's messages, pins one and looks people and channels up: the manifest asks for
+    those, for public and private channels alike."""
+    spec_file = SPECS.parents[1] / "slack_web_openapi_v2_without_examples.json"
+    if not spec_file.exists():
+        pytest.skip(f"Slack's Web API description is not beside the project ({spec_file})")
+    paths = json.loads(spec_file.read_text())["paths"]
+
+    def scopes(method: str) -> set[str]:
+        return {scope for operation in paths[f"/{method}"].values() for rule in operation["security"] for scope in rule["slackAuth"]}
+
+    asked = set(load_manifest()["oauth_config"]["scopes"]["bot"])
+    assert scopes("conversations.history") & asked == {"channels:history", "groups:history"}
+    assert scopes("pins.add") <= asked
+    assert scopes("users.info") <= asked
+    assert scopes("conversations.info") & asked == {"channels:read", "groups:read"}
 
 
 def test_http_base_url_must_be_https():

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from views import forms
 from views.ids import Action, Block, View
+from views.requests import partner_options
 from views.text import partner_picker
 
 
@@ -42,8 +43,10 @@ class LogForm:
                    LogSource.model_validate_json(view.get("private_metadata") or "{}"))
 
 
-def log_modal(*, summary: str = "", source: LogSource | None = None, today: str | None = None) -> dict[str, Any]:
-    """Log an interaction: partner picker, kind, summary, date. Input values are not escaped."""
+def log_modal(*, summary: str = "", source: LogSource | None = None, today: str | None = None,
+              partner: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Log an interaction: partner picker (with `partner`, (id, name), already chosen), kind,
+    summary, date. Input values are not escaped."""
     kinds = ["call", "meeting", "email", "note", "training", "demo"]
     options = [{"text": {"type": "plain_text", "text": k}, "value": k} for k in kinds]
     date_element: dict[str, Any] = {"type": "datepicker", "action_id": Action.INPUT}
@@ -52,6 +55,9 @@ def log_modal(*, summary: str = "", source: LogSource | None = None, today: str 
     summary_element: dict[str, Any] = {"type": "plain_text_input", "action_id": Action.INPUT, "multiline": True, "max_length": 3000}
     if summary:
         summary_element["initial_value"] = summary[:3000]
+    picker = partner_picker()
+    if partner is not None:
+        (picker["element"]["initial_option"],) = partner_options([partner])
     return {
         "type": "modal",
         "callback_id": View.LOG,
@@ -60,7 +66,7 @@ def log_modal(*, summary: str = "", source: LogSource | None = None, today: str 
         "submit": {"type": "plain_text", "text": "Log"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            partner_picker(),
+            picker,
             {
                 "type": "input",
                 "block_id": Block.KIND,

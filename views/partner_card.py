@@ -22,6 +22,7 @@ from views.text import (
     lines_section,
     metric_value,
     money,
+    plural,
     section,
     user,
 )
@@ -59,6 +60,7 @@ class CardData:
     attainment: list[Attainment] = field(default_factory=list)
     deals: list[DealRegistration] = field(default_factory=list)
     requests: list[HelpRequest] = field(default_factory=list)
+    channel_messages: int = 0  # the partner's messages in its channel over the last 30 days
 
 
 def bar(ratio: float, width: int = 10) -> str:
@@ -95,7 +97,7 @@ def partner_card(
     data: CardData, *, now: datetime, zone: ZoneInfo, currency: str = "USD", share_text: str | None = None
 ) -> list[dict[str, Any]]:
     p = data.partner
-    blocks = _summary(data)
+    blocks = _summary(data, zone=zone)
     kpis = kpi_lines(data.attainment, currency)
     if kpis:
         blocks += lines_section([f"*KPIs {data.quarter}* vs joint business plan", *kpis])
@@ -111,8 +113,9 @@ def partner_card(
     return blocks[:MAX_BLOCKS]
 
 
-def _summary(data: CardData) -> list[dict[str, Any]]:
-    """Name, archive note, the facts (type, tier, owner, stage, health, QBRs) and the health reasons."""
+def _summary(data: CardData, *, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Name, archive note, the facts (type, tier, owner, stage, health, QBRs), the health
+    reasons and, once the partner has posted in its channel, when it last did."""
     p = data.partner
     next_qbr = data.next_qbr.scheduled_for.isoformat() if data.next_qbr and data.next_qbr.scheduled_for else "not scheduled"
     last_qbr = data.last_qbr.held_on.isoformat() if data.last_qbr and data.last_qbr.held_on else "none held"
@@ -132,7 +135,13 @@ def _summary(data: CardData) -> list[dict[str, Any]]:
             ]
         ),
         context("Health: " + escape("; ".join(data.health.reasons))),
+        *([context(partner_active_line(p.partner_active_at, data.channel_messages, zone))] if p.partner_active_at else []),
     ]
+
+
+def partner_active_line(active_at: datetime, messages: int, zone: ZoneInfo) -> str:
+    return (f"Partner last active in channel: {active_at.astimezone(zone):%Y-%m-%d} "
+            f"({plural(messages, 'message')} in the last 30 days)")
 
 
 def _open_items(data: CardData, *, now: datetime, currency: str) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Slack listeners, one module per surface: the slash command (command), request
 buttons and forms (requests), deal buttons (deals), logging shortcuts and form
-(log), App Home (home), form suggestions (options), the QBR brief's Share scorecard
+(log), App Home (home), form suggestions (options), partner activity in partner
+channels (activity: message events, counted), the QBR brief's Share scorecard
 with partner (brief).
 
 Each listener is a few lines: ack, delegate to commands/, answer. Who acted and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actor, brief, command, deals, home, log, options, requests
+from bot.listeners import activity, actor, brief, command, deals, home, log, options, requests
 from bot.listeners.actor import Deps
 
 __all__ = ["Deps", "register"]
@@ -19,5 +20,5 @@ __all__ = ["Deps", "register"]
 
 def register(app: App, deps: Deps) -> None:
     actor.attach(app, deps)
-    for surface in (command, requests, deals, log, home, options, brief):
+    for surface in (command, requests, deals, log, home, options, activity, brief):
         surface.register(app)

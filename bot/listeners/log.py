@@ -12,6 +12,8 @@ from bot.listeners import answers
 from bot.listeners.actor import Actor
 from commands import log as log_command
 from commands.parser import slack_to_text
+from storage import partners
+from storage.db import unit_of_work
 from views.ids import Action, Shortcut, View
 from views.partners import LogForm, LogSource, log_modal
 
@@ -19,12 +21,25 @@ from views.partners import LogForm, LogSource, log_modal
 def open_log_form(ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor) -> None:
     ack()
     message = body.get("message") or {}
-    source = LogSource(link=permalink(body), author=message.get("user"))
-    today = datetime.now(actor.deps.settings.zone).date().isoformat()
-    opened = client.views_open(trigger_id=body["trigger_id"], view=log_modal(
-        summary=slack_to_text(message.get("text", "")), source=source, today=today))
+    form = {"summary": slack_to_text(message.get("text", "")), "source": LogSource(link=permalink(body), author=message.get("user")),
+            "today": datetime.now(actor.deps.settings.zone).date().isoformat()}
+    opened = client.views_open(trigger_id=body["trigger_id"], view=log_modal(**form))
     # The form holds only what the clicker already sees; still, an outsider gets the refusal instead.
-    answers.notice(client, opened, "Log to partner", actor)
+    if answers.notice(client, opened, "Log to partner", actor):
+        return
+    # Only now, for someone partnerbot serves: the partner whose channel this is, chosen for them.
+    if (partner := linked_partner(body)) is not None:
+        client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=log_modal(**form, partner=partner))
+
+
+def linked_partner(body: dict[str, Any]) -> tuple[int, str] | None:
+    """(id, name) of the live partner linked to the channel of the message (a shortcut's), if any."""
+    channel = (body.get("channel") or {}).get("id")
+    if not channel:
+        return None
+    with unit_of_work(read_only=True) as session:
+        partner = partners.linked_to(session=session, channel_id=channel)
+        return (partner.id, partner.name) if partner is not None else None
 
 
 def permalink(body: dict[str, Any]) -> str | None:
