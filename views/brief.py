@@ -23,7 +23,6 @@ from views.text import (
     metric_value,
     money,
     plural,
-    section,
     user,
 )
 from storage.brief import BriefData, KpiChange
