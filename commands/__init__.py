@@ -82,6 +82,7 @@ def with_usage(error: UserError, module: Any) -> UserError:
 def error_reply(error: UserError) -> Reply:
     return Reply(
         error=True,
+        field=error.field,
         text=error.message,
         blocks=error_blocks(error.message, usage=f"/partner {error.usage}" if error.usage else None, suggestions=error.suggestions),
     )

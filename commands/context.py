@@ -19,6 +19,9 @@ class Caller:
     user_id: str
     channel_id: str | None = None
     team_id: str | None = None
+    # Set for a person acting at a partner desk (a partner's own people, or one of ours
+    # there): their organisation's team ID (or "stranger"), kept in the audit trail.
+    partner_org: str | None = None
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Reply:
     claimed: list[bool] | None = None
     # A refusal or mistake: never shared into a channel, shown on a form instead of closing it.
     error: bool = False
+    # On a form: the input (block_id) the mistake is shown under.
+    field: str | None = None
 
     def fallback_text(self) -> str:
         return self.text if self.error else escape(self.text)

@@ -6,18 +6,19 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from commands import desk
 from commands.context import Context, Reply
 from commands.errors import UserError
 from commands.amounts import amount, amount_words, examples
 from commands.parser import Command, choice, shown, split_options
-from commands.permissions import require_admin
+from commands.permissions import require_admin, require_owner_or_admin
 from commands.refs import take_partner
 from core.messenger import SHARED, Notification, Posted
 from storage import audit, deals, webhooks
 from storage.models import DealRegistration, DealStatus, Partner, PartnerType
 from storage.names import clean, match_key
 from storage.periods import month_bounds, month_of
-from views.deals import conflict_message, decision_dm, holder_names
+from views.deals import conflict_message, decision_dm, holder_names, review_message
 from views.messages import confirmation
 from views.text import a, escape, money
 
@@ -148,13 +149,20 @@ def refresh_kpi(session: Session, deal: DealRegistration, ctx: Context) -> None:
     deals.refresh_deal_kpi(session=session, partner_id=deal.partner_id, month=month, since=since, until=until, now=ctx.now)
 
 
-def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
-    """Approve / Reject buttons (admins only): decided once, message updated, registrant told."""
-    require_admin(ctx, "approve or reject deal conflicts")
+def decide(ctx: Context, deal_id: int, *, approve: bool, reason: str | None = None) -> Reply:
+    """Approve / Reject: a conflict by an admin; a partner's own submission by its owner or
+    an admin. Decided once, the message updated, the registrant told (a partner in the
+    thread of its submission, with the reason given)."""
     deal = ctx.session.get(DealRegistration, deal_id)
+    if deal is not None and deal.from_partner:
+        require_owner_or_admin(deal.partner, ctx, "approve or reject this partner's deal")
+    else:
+        require_admin(ctx, "approve or reject deal conflicts")
     if deal is None:
         raise UserError("That deal registration no longer exists. Nothing was changed.")
-    if not deals.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now):
+    reason = None if approve else ((reason or "").strip()[:1500] or None)
+    if not deals.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now,
+                             reason=reason):
         ctx.session.refresh(deal)
         raise UserError(f"Deal #{deal_id} was already {deal.status} by <@{deal.decided_by}>.")
     ctx.session.refresh(deal)
@@ -168,6 +176,10 @@ def decide(ctx: Context, deal_id: int, *, approve: bool) -> Reply:
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event=f"deal.{deal.status}", partner=partner,
                   subject=webhooks.deal_data(deal, first), now=ctx.now)
 
+    if deal.from_partner:
+        text, blocks = review_message(deal, partner, currency=currency, holders=[first] if first else [])
+        told = desk.decided(ctx, deal)
+        return Reply(text=text, blocks=blocks, replace_original=True, outbox=[told] if told else [])
     text, blocks = conflict_message(deal, partner, first or partner, currency=currency)
     dm_text, dm_blocks = decision_dm(deal, partner, currency=currency)
     told = Notification("deal-decision", f"deal:{deal.id}", "registrant", deal.registered_by, dm_text, dm_blocks)

@@ -3,13 +3,16 @@ and `reassign` (admins: hand over a departing colleague's partners)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.exc import IntegrityError
 
 from views.messages import confirmation
+from views.partner_facing import desk as desk_view
 from views.text import escape, plural, plural_noun, user
 from commands.add import near_names, validate_name
 from commands.context import Context, Reply
-from core.messenger import SHARED
+from core.messenger import SHARED, Notification, Posted
 from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
@@ -110,22 +113,67 @@ def shared_refusal(channel: str, problem: str) -> str:
 
 
 class Channel:
-    USAGE = "channel <partner> <#channel>"
-    DESCRIPTION = "link the partner's Slack channel: `status` typed there shows this partner"
+    USAGE = "channel <partner> <#channel|none>"
+    DESCRIPTION = ("link the partner's Slack channel: `status` typed there shows this partner; a Slack Connect channel "
+                   "becomes the partner's channel, with its partner desk")
 
     @staticmethod
     def run(cmd: Command, index: int, ctx: Context) -> Reply:
         partner, index = take_partner(cmd, index, session=ctx.session, usage=Channel.USAGE)
-        channel = channel_ref(_one_more(cmd, index, Channel.USAGE, "channel"))
+        token = _one_more(cmd, index, Channel.USAGE, "channel")
+        if token.word in ("none", "off"):
+            return Channel.unlink(partner, ctx)
+        channel = channel_ref(token)
         require_owner_or_admin(partner, ctx, "link its channel")
-        # A Slack Connect channel would show the internal card to another organisation.
-        if problem := ctx.slack.shared_problem(channel):
+        other = partners.in_channel(session=ctx.session, channel_id=channel)
+        if other is not None and other.id != partner.id:
+            raise UserError(f"<#{channel}> is already *{escape(other.name)}*'s channel; a channel belongs to one partner. "
+                            f"Unlink it first with `/partner channel {escape(other.name)} none`.", usage=Channel.USAGE)
+        problem = ctx.slack.shared_problem(channel)
+        if problem not in (None, SHARED):  # Slack could not say what this channel is: not linked
             raise UserError(shared_refusal(channel, problem), usage=Channel.USAGE)
-        _remember(ctx, partner, f"linked {partner.name} to a channel")
+        _remember(ctx, partner, f"linked {partner.name} to a channel" + (" (partner channel)" if problem else ""))
         partner.slack_channel_id = channel
         ctx.session.flush()
-        return Reply(text=f"{partner.name} linked to a channel.", blocks=confirmation(
-            f"*{escape(partner.name)}* is linked to <#{channel}>: `/partner status` there shows it."))
+        if problem is None:
+            return Reply(text=f"{partner.name} linked to a channel.", blocks=confirmation(
+                f"*{escape(partner.name)}* is linked to <#{channel}>: `/partner status` there shows it."))
+        return Channel.open_desk(partner, channel, ctx)
+
+    @staticmethod
+    def open_desk(partner: Partner, channel: str, ctx: Context) -> Reply:
+        """A Slack Connect channel: partner-safe mode, and the partner desk posted (and pinned) there."""
+        text, blocks = desk_view(partner.name)
+        post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now.isoformat()}", channel, text, blocks,
+                            partner_id=partner.id, pin=True)
+        name = escape(partner.name)
+        said = (f"<#{channel}> is shared with another organisation, so it is now *{name}*'s partner channel, in "
+                "partner-safe mode: partner data is never posted there, only what the partner may see (its scorecard, "
+                "and the outcomes of what it asks for). Your own `/partner` replies there stay visible to you alone.")
+
+        def posted(outcomes: list[Posted]) -> Reply:
+            if outcomes[0].ok:
+                where = f"<{outcomes[0].link}|partner desk>" if outcomes[0].link else "partner desk"
+                return Reply(text=f"{partner.name}'s partner channel is set.", blocks=confirmation(
+                    said, detail=f"I posted the {where} there (pinned if I may pin): its people can register a deal, "
+                                 "ask for help and see their scorecard."))
+            return Reply(text=f"{partner.name}'s partner channel is set.", blocks=confirmation(
+                said, detail=f"I couldn't post the partner desk there (`{outcomes[0].error}`): invite me with "
+                             f"`/invite @partnerbot` in <#{channel}>, then run this command again."))
+
+        return Reply(text="", outbox=[replace(post, link=True)], then=posted)
+
+    @staticmethod
+    def unlink(partner: Partner, ctx: Context) -> Reply:
+        require_owner_or_admin(partner, ctx, "unlink its channel")
+        if not partner.slack_channel_id:
+            raise UserError(f"*{escape(partner.name)}* has no linked channel; nothing was changed.")
+        _remember(ctx, partner, f"unlinked {partner.name}'s channel")
+        channel, partner.slack_channel_id = partner.slack_channel_id, None
+        ctx.session.flush()
+        return Reply(text=f"{partner.name} unlinked from its channel.", blocks=confirmation(
+            f"*{escape(partner.name)}* is no longer linked to <#{channel}>. If it was the partner channel, its desk is "
+            "closed: nothing more is posted there and its buttons answer that the desk is closed."))
 
 
 class Reassign:

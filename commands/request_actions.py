@@ -5,9 +5,10 @@ from __future__ import annotations
 from views.messages import confirmation
 from views.requests import OPEN_REQUEST, request_message, request_note, requester_dm
 from views.text import user
-from commands import ask
+from commands import ask, desk
 from commands.context import Context, Reply
 from commands.errors import UserError
+from commands.permissions import require_owner_or_admin
 from commands.teams import routing
 from core.messenger import Notification
 from storage import requests, webhooks
@@ -43,7 +44,9 @@ def claim(ctx: Context, rid: int) -> Reply | None:
     return announce(ctx, request, "claimed")
 
 
-def resolve(ctx: Context, rid: int, note: str | None) -> Reply | None:
+def resolve(ctx: Context, rid: int, note: str | None, *, to_partner: bool = False) -> Reply | None:
+    """Resolve a request; `to_partner`: the resolver chose to send the resolution text to
+    the partner who asked from its channel (off by default)."""
     request = _load(ctx, rid)
     if not requests.resolve(session=ctx.session, request_id=rid, user_id=ctx.caller.user_id, note=note or None, now=ctx.now):
         ctx.session.refresh(request)
@@ -51,7 +54,7 @@ def resolve(ctx: Context, rid: int, note: str | None) -> Reply | None:
     summary = f"{request.team.capitalize()} request #{rid} resolved" + (f": {note}" if note else "")
     requests.log_step(session=ctx.session, request=request, summary=summary, author_id=ctx.caller.user_id, now=ctx.now)
     _emit(ctx, rid, "request.resolved")
-    return announce(ctx, request, "resolved")
+    return announce(ctx, request, "resolved", to_partner=to_partner)
 
 
 def _emit(ctx: Context, rid: int, event: str) -> None:
@@ -81,7 +84,9 @@ def repost(ctx: Context, rid: int) -> Reply:
     request = _load(ctx, rid)
     if request.message_ts:
         return Reply(text="Already posted.", blocks=confirmation(f"Request *#{rid}* is already posted in <#{request.channel_id}>."))
-    if request.requester_id != ctx.caller.user_id:
+    if request.from_partner:  # asked from a partner channel: the partner's owner (or an admin) posts it again
+        require_owner_or_admin(request.partner, ctx, "post this partner's request again")
+    elif request.requester_id != ctx.caller.user_id:
         raise UserError("Only the person who asked can post this request again.")
     channel = routing(ctx).get(request.team)
     if not channel:
@@ -89,14 +94,17 @@ def repost(ctx: Context, rid: int) -> Reply:
     return ask.send(request, channel, now=ctx.now, again=True)
 
 
-def announce(ctx: Context, request: HelpRequest, event: str) -> Reply:
+def announce(ctx: Context, request: HelpRequest, event: str, *, to_partner: bool = False) -> Reply:
     """After a transition (the request refreshed by _emit): the channel message updated in
-    place, and the requester told by DM."""
+    place, and the requester told — by DM, or for a partner, in the thread it asked in."""
     outbox = []
     if request.channel_id and request.message_ts:
         text, blocks = request_message(request, request.partner, now=ctx.now)
         outbox.append(Notification("request-update", f"request:{request.id}", event, request.channel_id, text, blocks,
                                    update_ts=request.message_ts))
+    if request.from_partner:
+        told = desk.request_update(ctx, request, event, share_resolution=to_partner)
+        return Reply(text="", outbox=[*outbox, told] if told else outbox)
     actor = request.claimed_by if event == "claimed" else request.resolved_by
     return _tell_requester(ctx, request, event, outbox, event=event, actor=actor)
 
@@ -105,7 +113,8 @@ def _tell_requester(ctx: Context, request: HelpRequest, period: str, outbox: lis
                     actor: str | None) -> Reply:
     """Send `outbox` to the request's channel and DM the requester (unless they did it
     themselves), linking the request's message; all claimed with the change."""
-    if request.requester_id != actor:
+    # A partner who asked from its channel hears of claim and resolve in its thread (announce), of notes never.
+    if request.requester_id != actor and not request.from_partner:
         text, blocks = requester_dm(request, request.partner, event=event, link=None, now=ctx.now)
         posted_at = (request.channel_id, request.message_ts, OPEN_REQUEST) if request.channel_id and request.message_ts else None
         outbox = [*outbox, Notification("request-dm", f"request:{request.id}", period, request.requester_id, text, blocks,

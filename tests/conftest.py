@@ -357,15 +357,16 @@ class SlackApp:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UOWNER1") -> httpx.Response:
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UOWNER1",
+                    view_id: str = "V0MODAL", user_team: str = "T0TEAM") -> httpx.Response:
         payload = {
             "type": "view_submission",
             "team": {"id": "T0TEAM", "domain": "acme-partners"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+            "user": {"id": user, "username": user.lower(), "team_id": user_team},
             "api_app_id": "A0PARTNER",
             "token": "legacy-verification-token",
             "trigger_id": "1234.5678.abcdef",
-            "view": {**view, "id": "V0MODAL", "state": {"values": values}, "hash": "h1"},
+            "view": {**view, "id": view_id, "state": {"values": values}, "hash": "h1"},
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         response = self.post(body, "application/x-www-form-urlencoded")

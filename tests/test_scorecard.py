@@ -213,3 +213,16 @@ def test_extra_words_show_the_usage(slack_app, line):
     seed(slack_app)
     reply = slack_app.command(line, user="UOWNER1")
     assert texts(reply["blocks"]).startswith(":warning:") and "Usage: `/partner" in texts(reply["blocks"])
+
+
+def test_our_scorecard_on_the_desk_shows_the_partner_the_same_redacted_scorecard(slack_app):
+    """A partner's own person clicks **Our scorecard**: only they see it, and it holds no internal fact."""
+    seed(slack_app)
+    slack_app.fake.add_user("UEXT1", team_id="T0PARTNERORG", name="pat")
+    _, response_url = slack_app.action(Action.DESK_SCORECARD, "", user="UEXT1", channel=SHARED)
+    shown = slack_app.reply_to(response_url)
+    assert shown["response_type"] == "ephemeral"
+    body = texts(shown["blocks"])
+    assert "Acme · scorecard ·" in body and "*Globex* · $25K · under review" in body
+    assert leaked(shown) == [], leaked(shown)
+    assert posted_to_shared(slack_app.fake) == []

@@ -28,3 +28,8 @@ def chosen(view: dict[str, Any], block: Block, action: str = Action.INPUT) -> st
 def day(view: dict[str, Any], block: Block, action: str = Action.INPUT) -> str | None:
     """A date picker's ISO date, or None."""
     return _element(view, block, action).get("selected_date")
+
+
+def ticked(view: dict[str, Any], block: Block, action: str = Action.INPUT) -> bool:
+    """Whether any checkbox of a checkboxes input was ticked."""
+    return bool(_element(view, block, action).get("selected_options"))

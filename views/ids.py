@@ -18,6 +18,11 @@ class Action(enum.StrEnum):
     DEAL_APPROVE = "deal_approve"
     DEAL_REJECT = "deal_reject"
     BRIEF_SHARE_SCORECARD = "brief_share_scorecard"  # the QBR brief's Share scorecard with partner (value: partner id)
+    DEAL_REJECT_REASON = "deal_reject_reason"  # a partner's own submission: the reason goes back to them
+    # The partner desk in a partner channel (its labels are fixed by SPEC §9).
+    DESK_DEAL = "desk_register_deal"
+    DESK_HELP = "desk_ask_for_help"
+    DESK_SCORECARD = "desk_scorecard"
     INPUT = "value"  # the action_id of every plain form input; its block_id says which one
 
 
@@ -30,6 +35,12 @@ class Block(enum.StrEnum):
     DUE = "due"
     KIND = "kind"
     DATE = "date"
+    CUSTOMER = "customer"
+    AMOUNT = "amount"
+    CLOSE = "close"
+    NOTES = "notes"
+    CATEGORY = "category"
+    TO_PARTNER = "to_partner"  # the resolver's choice: send the resolution text to the partner
 
 
 class View(enum.StrEnum):
@@ -39,6 +50,9 @@ class View(enum.StrEnum):
     REQUEST_RESOLVE = "request_resolve_modal"
     ASK = "ask_modal"
     LOG = "log_modal"
+    DESK_DEAL = "desk_deal_modal"
+    DESK_HELP = "desk_help_modal"
+    DEAL_REJECT = "deal_reject_modal"
 
 
 class Shortcut(enum.StrEnum):

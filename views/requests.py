@@ -37,7 +37,8 @@ def request_message(r: HelpRequest, partner: Partner, *, now: datetime) -> tuple
     """The message in the team channel; rebuilt in place on every transition."""
     due = f" · due {r.due_on}" if r.due_on else ""
     blocks: list[dict[str, Any]] = [
-        section(f":inbox_tray: *{r.team.capitalize()} request #{r.id}* for {partner_summary(partner)}"),
+        section(f":inbox_tray: *{r.team.capitalize()} request #{r.id}* for {partner_summary(partner)}"
+                + (f" · asked by the partner in <#{r.partner_channel_id}>" if r.from_partner else "")),
         section(">" + escape(cut(r.text, 2800)).replace("\n", "\n>")),
         context(f"Asked by {user(r.requester_id)} {ago(r.created_at, now)}{due} · {status_line(r, now)}"),
     ]
@@ -48,7 +49,9 @@ def request_message(r: HelpRequest, partner: Partner, *, now: datetime) -> tuple
         elements = []
         if r.status == RequestStatus.OPEN:
             elements.append(button("Claim", Action.REQUEST_CLAIM, value, style="primary"))
-        elements += [button("Resolve", Action.REQUEST_RESOLVE, value), button("Add note", Action.REQUEST_NOTE, value)]
+        # A partner's own request: the Resolve form offers to send the resolution to the partner.
+        resolve = f"{value}{PARTNER_ASKED}" if r.from_partner else value
+        elements += [button("Resolve", Action.REQUEST_RESOLVE, resolve), button("Add note", Action.REQUEST_NOTE, value)]
         blocks.append({"type": "actions", "block_id": f"request-{r.id}", "elements": elements})
     text = f"{r.team.capitalize()} request #{r.id} for {partner.name}: {cut(r.text, 200)}"
     return escape(text), blocks
@@ -123,14 +126,22 @@ class RequestRef(RootModel[int]):
 
 @dataclass(frozen=True)
 class TextForm:
-    """What the note and resolve forms send back."""
+    """What the note and resolve forms send back (`to_partner`: the resolver ticked
+    "Send this resolution to the partner")."""
 
     request_id: int
     text: str
+    to_partner: bool = False
 
     @classmethod
     def read(cls, view: dict[str, Any]) -> TextForm:
-        return cls(RequestRef.read(view.get("private_metadata") or ""), forms.typed(view, Block.TEXT))
+        return cls(RequestRef.read(view.get("private_metadata") or ""), forms.typed(view, Block.TEXT),
+                   forms.ticked(view, Block.TO_PARTNER))
+
+
+# Marks a Resolve button's value on a request a partner asked from its channel (the form's layout only).
+PARTNER_ASKED = ":partner"
+TO_PARTNER = "send"
 
 
 def text_modal(callback_id: View, *, title: str, label: str, request_id: int, optional: bool, submit: str) -> dict[str, Any]:
@@ -157,8 +168,18 @@ def note_modal(request_id: int) -> dict[str, Any]:
     return text_modal(View.REQUEST_NOTE, title=f"Note on request #{request_id}", label="Note", request_id=request_id, optional=False, submit="Add note")
 
 
-def resolve_modal(request_id: int) -> dict[str, Any]:
-    return text_modal(View.REQUEST_RESOLVE, title=f"Resolve request #{request_id}", label="Resolution (optional)", request_id=request_id, optional=True, submit="Resolve")
+def resolve_modal(request_id: int, *, partner_asked: bool = False) -> dict[str, Any]:
+    modal = text_modal(View.REQUEST_RESOLVE, title=f"Resolve request #{request_id}", label="Resolution (optional)",
+                       request_id=request_id, optional=True, submit="Resolve")
+    if partner_asked:
+        modal["blocks"].append({
+            "type": "input", "block_id": Block.TO_PARTNER, "optional": True,
+            "label": {"type": "plain_text", "text": "The partner asked this in its channel"},
+            "element": {"type": "checkboxes", "action_id": Action.INPUT, "options": [{
+                "text": {"type": "plain_text", "text": "Send this resolution to the partner"}, "value": TO_PARTNER}]},
+            "hint": {"type": "plain_text", "text": "Off: the partner only sees that it is resolved."},
+        })
+    return modal
 
 
 @dataclass(frozen=True)

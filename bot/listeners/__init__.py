@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import activity, actor, brief, command, deals, home, log, options, requests
+from bot.listeners import activity, actor, brief, command, deals, desk, home, log, options, requests
 from bot.listeners.actor import Deps
 
 __all__ = ["Deps", "register"]
@@ -20,5 +20,5 @@ __all__ = ["Deps", "register"]
 
 def register(app: App, deps: Deps) -> None:
     actor.attach(app, deps)
-    for surface in (command, requests, deals, log, home, options, activity, brief):
+    for surface in (command, requests, deals, desk, log, home, options, activity, brief):
         surface.register(app)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from slack_bolt import App
+from sqlalchemy.orm import Session
 
 from bot.listeners.actor import Actor
 from bot.slack import ACCESS_TTL, JobSlack, is_external
@@ -29,17 +30,25 @@ def message_posted(event: dict[str, Any], actor: Actor) -> None:
     if not posted_by_a_person(event):
         return
     with unit_of_work(read_only=True) as session:
-        partner = partners.linked_to(session=session, channel_id=event["channel"])
-        partner_id = partner.id if partner is not None else None
-    if partner_id is None or not external(actor.deps.slack, event["user"]):
+        if linked(session, event["channel"]) is None:
+            return
+    if not external(actor.deps.slack, event["user"]):
         return
     with unit_of_work() as session:
-        activity.record_message(session=session, partner_id=partner_id, at=posted_at(event), zone=actor.deps.settings.zone)
+        # Read again in the write: a link removed, or a partner deleted, meanwhile counts nothing.
+        if (partner_id := linked(session, event["channel"])) is not None:
+            activity.record_message(session=session, partner_id=partner_id, at=posted_at(event), zone=actor.deps.settings.zone)
 
 
 def posted_by_a_person(event: dict[str, Any]) -> bool:
     return (event.get("subtype") in POSTED_SUBTYPES and event.get("channel_type") in CHANNEL_TYPES
             and not event.get("bot_id") and bool(event.get("user")) and bool(event.get("channel")))
+
+
+def linked(session: Session, channel: str) -> int | None:
+    """The id of the live partner whose channel this is."""
+    partner = partners.linked_to(session=session, channel_id=channel)
+    return partner.id if partner is not None else None
 
 
 def external(slack: JobSlack, user_id: str) -> bool:
@@ -50,11 +59,13 @@ def external(slack: JobSlack, user_id: str) -> bool:
 
 
 def posted_at(event: dict[str, Any]) -> datetime:
-    """When the message was posted (its `ts`), not when the event arrived (a redelivery is late)."""
+    """When the message was posted (its `ts`), not when the event arrived (a redelivery is
+    late); never later than now, since the partner's last activity never moves back."""
+    now = datetime.now(timezone.utc)
     try:
-        return datetime.fromtimestamp(float(event["ts"]), timezone.utc)
-    except (KeyError, TypeError, ValueError):
-        return datetime.now(timezone.utc)
+        return min(datetime.fromtimestamp(float(event["ts"]), timezone.utc), now)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return now
 
 
 def register(app: App) -> None:

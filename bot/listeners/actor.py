@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 
-from bot.access import Gate
+from bot.access import OUTSIDER, Access, Gate
 from bot.dispatch import run, run_command
 from bot.slack import JobSlack
 from commands import Caller, Context, Reply, UserError, error_reply
@@ -40,16 +40,33 @@ class Actor:
     def __init__(self, caller: Caller, deps: Deps):
         self.caller = caller
         self.deps = deps
-        self._decided = False
-        self._refusal: str | None = None
+        self._access: Access | None = None
+        self._doors: dict[str | None, Access] = {}
+
+    @property
+    def _decided(self) -> bool:
+        return self._access is not None
+
+    def access(self, *, budget: float | None = None) -> Access:
+        """The decision for partnerbot's internal surfaces. Decided on the first call
+        (within `budget` seconds when given; unknown means no), then kept."""
+        if self._access is None:
+            self._access = self.deps.gate.decide(self.caller.user_id, budget=budget)
+        return self._access
 
     def refusal(self, *, budget: float | None = None) -> str | None:
-        """Why partnerbot does not serve this person, or None when it does. Decided on the
-        first call (within `budget` seconds when given; unknown means no), then kept."""
-        if not self._decided:
-            self._refusal = self.deps.gate.refusal(self.caller.user_id, budget=budget)
-            self._decided = True
-        return self._refusal
+        """Why partnerbot does not serve this person here, or None when it does."""
+        return self.access(budget=budget).refusal
+
+    def at_partner_door(self, channel_id: str | None, *, budget: float | None = None) -> Access:
+        """The decision at a partner-facing door in `channel_id` (the desk, `/partner
+        scorecard`): members and that partner's own people, for the partner linked to the
+        channel. The channel comes from Slack's payload or our own record of a form, never
+        from a button value or form field."""
+        if channel_id not in self._doors:
+            self._doors[channel_id] = self.deps.gate.decide(self.caller.user_id, channel_id=channel_id, partner_door=True,
+                                                            budget=budget)
+        return self._doors[channel_id]
 
     def known(self) -> bool:
         """Whether the access decision needs no Slack call (made, or answerable from memory)."""
@@ -65,6 +82,14 @@ class Actor:
         if (refused := self.refused()) is not None:
             return refused
         return run(work, caller=self.caller, settings=self.deps.settings, slack=self.deps.slack, **kwargs)
+
+    def run_at_door(self, door: Access, work: Callable[[Context], Reply | None], **kwargs: Any) -> Reply | None:
+        """`work` for a partner-facing door already decided (`at_partner_door`): the refusal,
+        with nothing read, unless that door let this person in."""
+        if door.refusal is not None or door.partner_id is None:
+            return error_reply(UserError(door.refusal or OUTSIDER))
+        caller = Caller(self.caller.user_id, door.channel_id, self.caller.team_id, partner_org=door.team_id)
+        return run(work, caller=caller, settings=self.deps.settings, slack=self.deps.slack, **kwargs)
 
     def command(self, text: str) -> Reply:
         """A `/partner` line (typed, or carried by a Share or Next page button) — or the refusal."""

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.access import ACK_BUDGET
+from bot.access import ACK_BUDGET, Access
 from bot.dispatch import follow
 from bot.listeners.actor import Actor
 from commands import Context, Reply
@@ -45,9 +45,19 @@ def form(ack: Ack, actor: Actor, work: Callable[[Context], Reply | None]) -> Rep
     if why := actor.refusal(budget=ACK_BUDGET):
         ack(response_action="errors", errors={Block.TEXT: why[:FORM_ERROR]})
         return None
-    reply = actor.run(work, follow_up=False)
+    return _close(ack, actor, actor.run(work, follow_up=False), Block.TEXT)
+
+
+def door_form(ack: Ack, actor: Actor, door: Access, work: Callable[[Context], Reply | None], *, first_block: str) -> Reply | None:
+    """A partner desk's form, its door already decided (bot/listeners/desk.py): like `form`."""
+    return _close(ack, actor, actor.run_at_door(door, work, follow_up=False), first_block)
+
+
+def _close(ack: Ack, actor: Actor, reply: Reply | None, first_block: str) -> Reply | None:
+    """The mistake shown on the form (under the input it is about), or the form closed and
+    the reply's outbox delivered."""
     if reply is not None and reply.error:
-        ack(response_action="errors", errors={Block.TEXT: reply.text[:FORM_ERROR]})
+        ack(response_action="errors", errors={reply.field or first_block: reply.text[:FORM_ERROR]})
         return None
     ack()
     return follow(reply, slack=actor.deps.slack, now=datetime.now(timezone.utc))

@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.access import ACK_BUDGET
+from bot.access import ACK_BUDGET, NOT_LISTED
 from bot.listeners import answers
 from bot.listeners.actor import Actor
-from commands import Reply, is_read_only
+from commands import Reply, UserError, desk, error_reply, is_read_only
 from views.ids import Action
 
 EXTERNAL = "This channel is shared with another organisation (or Slack couldn't confirm it isn't), so partnerbot doesn't post partner data in it."
@@ -21,10 +21,25 @@ def partner_command(ack: Ack, command: dict[str, Any], respond: Respond, context
     # round trip. So does any answer when the request names no reply URL of Slack's.
     if (is_read_only(text) and actor.known()) or not context.get("response_url"):
         actor.refusal(budget=ACK_BUDGET)
-        ack(**actor.command(text).payload())
+        ack(**answer(actor, text, budget=ACK_BUDGET).payload())
         return
     ack()
-    respond(**actor.command(text).payload())
+    respond(**answer(actor, text).payload())
+
+
+def answer(actor: Actor, text: str, *, budget: float | None = None) -> Reply:
+    """The reply to a typed line: the command for our people; for a person of another
+    organisation, only what their partner desk offers (`help`, `scorecard`), in their
+    partner channel, for their partner — anything else gets the one line that says nothing."""
+    access = actor.access(budget=budget)
+    if access.refusal is None or not (access.external or access.refusal == NOT_LISTED):
+        return actor.command(text)  # served, or refused with its reason
+    door = actor.at_partner_door(actor.caller.channel_id, budget=budget)
+    if door.refusal is not None or door.member or door.partner_id is None:
+        return error_reply(UserError(access.refusal))
+    reply = actor.run_at_door(door, lambda ctx: desk.typed(ctx, door.partner_id or 0, text), read_only=True)
+    assert reply is not None
+    return reply
 
 
 def next_page(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> None:

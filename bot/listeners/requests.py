@@ -17,7 +17,7 @@ from commands.parser import typed_text
 from storage import requests
 from storage.db import unit_of_work
 from views.ids import Action, Shortcut, View
-from views.requests import AskForm, TextForm, ask_modal, note_modal, resolve_modal
+from views.requests import PARTNER_ASKED, AskForm, TextForm, ask_modal, note_modal, resolve_modal
 
 log = logging.getLogger(__name__)
 FORM_FAILED = "Slack did not open the form in time. Click the button again."
@@ -28,8 +28,9 @@ def open_text_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respo
     # views.open before anything else: the trigger_id expires 3 seconds after
     # the click. Who may submit is decided when the form comes back.
     value = action.get("value", "")
-    rid = int(value) if value.isdigit() else 0
-    modal = note_modal(rid) if action["action_id"] == Action.REQUEST_NOTE else resolve_modal(rid)
+    number, partner_asked = value.removesuffix(PARTNER_ASKED), value.endswith(PARTNER_ASKED)
+    rid = int(number) if number.isdigit() else 0
+    modal = note_modal(rid) if action["action_id"] == Action.REQUEST_NOTE else resolve_modal(rid, partner_asked=partner_asked)
     try:
         client.views_open(trigger_id=body["trigger_id"], view=modal)
     except SlackApiError as error:
@@ -56,7 +57,8 @@ def note_submitted(ack: Ack, view: dict[str, Any], actor: Actor) -> None:
 
 def resolve_submitted(ack: Ack, view: dict[str, Any], actor: Actor) -> None:
     form = TextForm.read(view)
-    answers.form(ack, actor, lambda ctx: request_actions.resolve(ctx, form.request_id, typed_text(form.text) or None))
+    answers.form(ack, actor, lambda ctx: request_actions.resolve(ctx, form.request_id, typed_text(form.text) or None,
+                                                                 to_partner=form.to_partner))
 
 
 def ask_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor) -> None:

@@ -1,0 +1,30 @@
+"""Forms opened from a partner desk: a submission does not say which channel it came
+from, so the channel and partner decided when the form was opened are kept here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import DeskForm
+
+# A form left open longer than this is not accepted (Slack closes views long before).
+FORM_LIFETIME = timedelta(hours=24)
+
+
+def remember(*, session: Session, view_id: str, kind: str, partner_id: int, channel_id: str, user_id: str,
+             team_id: str | None, now: datetime) -> None:
+    session.execute(delete(DeskForm).where(DeskForm.created_at < now - FORM_LIFETIME))
+    session.add(DeskForm(view_id=view_id, kind=kind, partner_id=partner_id, channel_id=channel_id, user_id=user_id,
+                         team_id=team_id, created_at=now))
+    session.flush()
+
+
+def opened(*, session: Session, view_id: str, kind: str, user_id: str) -> DeskForm | None:
+    """The desk form this person opened (None for anyone else's, or another kind of form)."""
+    if not view_id:
+        return None
+    form = session.get(DeskForm, view_id)
+    return form if form is not None and form.kind == kind and form.user_id == user_id else None

@@ -1,0 +1,191 @@
+"""Partner channels end to end, through the same door Slack uses: a partner manager links
+a Slack Connect channel, the partner registers a deal and asks for help from its desk,
+the owner decides and resolves, and the partner sees each outcome in its thread."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import unit_of_work
+from storage.models import Change, DealRegistration, DeskForm, HelpRequest
+from tests.conftest import texts
+from views.ids import Action, Block, View
+
+SHARED = "C0ACMEX"
+EXTERNAL = "UEXT1"
+OTHER_ORG = "T0OTHER"
+
+
+@pytest.fixture
+def linked(slack_app):
+    """Acme, owned by UOWNER1, linked to a Slack Connect channel with an external member."""
+    fake = slack_app.fake
+    fake.add_channel(SHARED, name="acme-shared", is_ext_shared=True)
+    fake.add_user(EXTERNAL, team_id=OTHER_ORG, name="pat")
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    slack_app.command("route legal <#C0LEGAL|legal>", user="UADMIN1")
+    reply = slack_app.command(f"channel Acme <#{SHARED}|acme-shared>", user="UOWNER1")
+    slack_app.settle()
+    return slack_app, reply
+
+
+def desk_click(slack_app, action: str, *, user: str = EXTERNAL, channel: str = SHARED) -> tuple[str, str | None]:
+    """Click a desk button: the form Slack opened, and its id when the desk let the person in
+    (the app remembers which channel and partner that form is for)."""
+    before = len(slack_app.fake.calls_to("views.open"))
+    slack_app.action(action, "", user=user, channel=channel)
+    slack_app.settle()
+    opened = slack_app.fake.wait_answered("views.open", before + 1)[-1]
+    with unit_of_work(read_only=True) as session:
+        form = session.scalars(select(DeskForm).where(DeskForm.user_id == user).order_by(DeskForm.created_at.desc())).first()
+    return opened.args["view"]["callback_id"], form.view_id if form else None
+
+
+def submit_deal(slack_app, view_id: str, *, customer="Globex", amount="25k", close="2099-03-31", notes="", user=EXTERNAL):
+    values = {
+        Block.CUSTOMER: {Action.INPUT: {"type": "plain_text_input", "value": customer}},
+        Block.AMOUNT: {Action.INPUT: {"type": "plain_text_input", "value": amount}},
+        Block.CLOSE: {Action.INPUT: {"type": "datepicker", "selected_date": close}},
+        Block.NOTES: {Action.INPUT: {"type": "plain_text_input", "value": notes}},
+    }
+    response = slack_app.submit_view({"type": "modal", "callback_id": View.DESK_DEAL}, values, user=user, view_id=view_id,
+                                     user_team=OTHER_ORG)
+    slack_app.settle()
+    return response
+
+
+def submit_help(slack_app, view_id: str, *, category="contracts", text="Can we get the MSA redlines back?", user=EXTERNAL):
+    values = {
+        Block.CATEGORY: {Action.INPUT: {"type": "static_select", "selected_option": {"value": category}}},
+        Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": text}},
+    }
+    response = slack_app.submit_view({"type": "modal", "callback_id": View.DESK_HELP}, values, user=user, view_id=view_id,
+                                     user_team=OTHER_ORG)
+    slack_app.settle()
+    return response
+
+
+def posted_in(fake, channel: str) -> list[dict]:
+    return [c.args for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
+
+
+def test_linking_a_shared_channel_posts_and_pins_the_partner_desk(linked):
+    slack_app, reply = linked
+    said = texts(reply["blocks"])
+    assert "partner-safe mode" in said and "partner desk" in said
+    desk = posted_in(slack_app.fake, SHARED)
+    assert len(desk) == 1
+    labels = [e["text"]["text"] for b in desk[0]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert labels == ["Register a deal", "Ask for help", "Our scorecard"]
+    assert slack_app.fake.calls_to("pins.add")[0].args["channel"] == SHARED
+
+
+def test_a_partner_registers_a_deal_and_sees_the_owners_decision_in_its_thread(linked):
+    slack_app, _ = linked
+    fake = slack_app.fake
+    callback, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    assert callback == View.DESK_DEAL
+    response = submit_deal(slack_app, view_id, notes="Champion is the CFO")
+    assert response.content in (b"", b"{}") or "errors" not in response.text
+
+    receipt = posted_in(fake, SHARED)[-1]
+    assert "under review" in texts(receipt["blocks"]) and "Globex" in texts(receipt["blocks"])
+    review = posted_in(fake, "UOWNER1")[-1]
+    said = texts(review["blocks"])
+    assert "Globex" in said and "Champion is the CFO" in said and "Partner's thread" in said
+    buttons = {e["action_id"]: e["value"] for b in review["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(buttons) == {Action.DEAL_APPROVE, Action.DEAL_REJECT_REASON}
+
+    with unit_of_work(read_only=True) as session:
+        deal = session.scalars(select(DealRegistration)).one()
+        assert (deal.status, deal.submitted_team_id, deal.registered_by) == ("review", OTHER_ORG, EXTERNAL)
+        change = session.scalars(select(Change).where(Change.kind == "deal.register")).one()
+        assert (change.user_id, change.team_id) == (EXTERNAL, OTHER_ORG)
+
+    receipt_ts = [m for m in fake.messages(SHARED) if "under review" in m["text"]][0]["ts"]
+    slack_app.action(Action.DEAL_APPROVE, buttons[Action.DEAL_APPROVE], user="UOWNER1", channel="DOWNER1")
+    slack_app.settle()
+    outcome = posted_in(fake, SHARED)[-1]
+    assert outcome["thread_ts"] == receipt_ts
+    assert "Approved" in texts(outcome["blocks"])
+
+
+def test_a_rejection_reason_reaches_the_partner_but_never_the_conflicting_partner(linked):
+    slack_app, _ = linked
+    fake = slack_app.fake
+    slack_app.command("add Initech type:channel", user="UOWNER1")
+    slack_app.command('deal Initech "Globex" 10k', user="UOWNER1")
+    _, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    submit_deal(slack_app, view_id)
+    review = posted_in(fake, "UOWNER1")[-1]
+    assert "Initech" in texts(review["blocks"])  # the owner sees the conflict
+    assert all("Initech" not in texts(m["blocks"]) + m["text"] for m in posted_in(fake, SHARED))
+
+    with unit_of_work(read_only=True) as session:
+        deal_id = session.scalars(select(DealRegistration.id).where(DealRegistration.submitted_team_id.is_not(None))).one()
+    slack_app.submit_view({"type": "modal", "callback_id": View.DEAL_REJECT, "private_metadata": f"{deal_id}|"},
+                          {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Already in our pipeline"}}},
+                          user="UOWNER1")
+    slack_app.settle()
+    outcome = texts(posted_in(fake, SHARED)[-1]["blocks"])
+    assert "Not approved" in outcome and "Already in our pipeline" in outcome and "Initech" not in outcome
+
+
+def test_a_partner_asks_for_help_and_sees_claimed_and_resolved_in_its_thread(linked):
+    slack_app, _ = linked
+    fake = slack_app.fake
+    _, view_id = desk_click(slack_app, Action.DESK_HELP)
+    submit_help(slack_app, view_id)
+    receipt = posted_in(fake, SHARED)[-1]
+    assert "Request received" in texts(receipt["blocks"]) and "Contracts" in texts(receipt["blocks"])
+    team = posted_in(fake, "C0LEGAL")[-1]
+    assert "MSA redlines" in texts(team["blocks"]) and "Partner's thread" in texts(team["blocks"])
+    with unit_of_work(read_only=True) as session:
+        request = session.scalars(select(HelpRequest)).one()
+        assert (request.team, request.category, request.requester_team_id) == ("legal", "contracts", OTHER_ORG)
+
+    slack_app.action(Action.REQUEST_CLAIM, str(request.id), user="ULEGAL1", channel="C0LEGAL")
+    slack_app.settle()
+    assert "In progress" in texts(posted_in(fake, SHARED)[-1]["blocks"])
+    slack_app.submit_view({"type": "modal", "callback_id": View.REQUEST_NOTE, "private_metadata": str(request.id)},
+                          {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "internal: their counsel is slow"}}},
+                          user="ULEGAL1")
+    slack_app.submit_view({"type": "modal", "callback_id": View.REQUEST_RESOLVE, "private_metadata": str(request.id)},
+                          {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Redlines sent by email"}}},
+                          user="ULEGAL1")
+    slack_app.settle()
+    shared = posted_in(fake, SHARED)
+    resolved = texts(shared[-1]["blocks"])
+    assert "Resolved" in resolved and "Redlines sent by email" not in resolved  # off by default
+    assert all("counsel is slow" not in texts(m["blocks"]) + m["text"] for m in shared)
+    assert {m["thread_ts"] for m in shared[-2:]} == {[m for m in fake.messages(SHARED) if "request received" in m["text"]][0]["ts"]}
+
+
+def test_the_resolver_may_send_the_resolution_to_the_partner(linked):
+    slack_app, _ = linked
+    _, view_id = desk_click(slack_app, Action.DESK_HELP)
+    submit_help(slack_app, view_id, category="billing", text="Invoice 42 is wrong")
+    with unit_of_work(read_only=True) as session:
+        request = session.scalars(select(HelpRequest)).one()
+    assert request.team == "finance"  # no finance channel is routed here: the owner hears it by DM
+    assert "Invoice 42" in texts(posted_in(slack_app.fake, "UOWNER1")[-1]["blocks"])
+    slack_app.submit_view(
+        {"type": "modal", "callback_id": View.REQUEST_RESOLVE, "private_metadata": str(request.id)},
+        {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Credit note issued"}},
+         Block.TO_PARTNER: {Action.INPUT: {"type": "checkboxes", "selected_options": [{"value": "send"}]}}},
+        user="UOWNER1")
+    slack_app.settle()
+    assert "Credit note issued" in texts(posted_in(slack_app.fake, SHARED)[-1]["blocks"])
+
+
+def test_typed_by_the_partner_only_help_and_scorecard(linked):
+    slack_app, _ = linked
+    said = slack_app.command("status Acme", user=EXTERNAL, channel=SHARED)
+    assert "Acme" not in said["text"] and "scorecard" in said["text"]
+    nowhere = slack_app.command("status Acme", user=EXTERNAL, channel="C0GENERAL")
+    assert "only available to members" in nowhere["text"]
+    help_ = slack_app.command("help", user=EXTERNAL, channel=SHARED)
+    assert "register a deal" in help_["text"]
+    card = slack_app.command("scorecard Initech", user=EXTERNAL, channel=SHARED)
+    assert "Acme" in texts(card["blocks"]) and "Initech" not in texts(card["blocks"])
