@@ -50,7 +50,12 @@ def build_app(settings: Settings, *, verify_token: bool = True) -> App:
     from storage import health
 
     health.configure(settings)  # stored health follows writes by these settings (stall days, QBR interval, quarters)
-    listeners.register(app, listeners.Deps.build(app, settings))
+    deps = listeners.Deps.build(app, settings)
+    if verify_token:
+        # Who "we" are (auth.test), learnt now: everyone else's team is compared with it. If
+        # Slack does not answer, it is asked again at the first decision (unknown means no).
+        deps.slack.own_team()
+    listeners.register(app, deps)
     app.error(failure_handler(settings))
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from views.messages import error_blocks
@@ -58,6 +59,7 @@ def handle(text: str, ctx: Context) -> Reply:
         raise with_usage(error, SUBCOMMANDS.get(first)) from None
     if not cmd.tokens:
         return help_.run(cmd, 0, ctx)
+    cmd = replace(cmd, channel_id=ctx.caller.channel_id)
     word = cmd.tokens[0]
     module = SUBCOMMANDS.get(word.word)
     if module is None:

@@ -78,6 +78,9 @@ class Token:
 class Command:
     raw: str
     tokens: list[Token]
+    # Where the line was typed: a partner linked to this channel is the partner meant
+    # when none is named (commands/refs.py take_partner).
+    channel_id: str | None = None
 
     def rest(self, index: int) -> str:
         """Free text from token `index` to the end, as typed."""

@@ -20,9 +20,13 @@ def take_partner(cmd: Command, index: int, *, session: Session, usage: str) -> t
 
     Quoted: that token. Unquoted: the longest run of leading words that
     exactly names a partner; otherwise the first word as a unique prefix.
+    Typed in a partner's linked channel, a line that names no partner means that one
+    (nothing consumed).
     """
     tokens = cmd.tokens
     if index >= len(tokens):
+        if (here := _linked_here(cmd, session)) is not None:
+            return here, index
         raise UserError("Which partner? Give its name (a unique prefix is enough).", usage=usage)
     first = tokens[index]
     if first.quoted:
@@ -37,7 +41,17 @@ def take_partner(cmd: Command, index: int, *, session: Session, usage: str) -> t
     if exact:
         best = max(exact, key=lambda p: keys[p.name_key])
         return best, index + keys[best.name_key]
-    return resolve(first.text, session=session, usage=usage), index + 1
+    try:
+        return resolve(first.text, session=session, usage=usage), index + 1
+    except UserError:
+        if (here := _linked_here(cmd, session)) is not None and not (first.user_id or first.channel_id):
+            return here, index
+        raise
+
+
+def _linked_here(cmd: Command, session: Session) -> Partner | None:
+    """The live partner linked to the channel the line was typed in, if any."""
+    return partners.linked_to(session=session, channel_id=cmd.channel_id) if cmd.channel_id else None
 
 
 def resolve(text: str, *, session: Session, usage: str) -> Partner:

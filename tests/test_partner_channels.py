@@ -129,7 +129,7 @@ def test_a_rejection_reason_reaches_the_partner_but_never_the_conflicting_partne
                           user="UOWNER1")
     slack_app.settle()
     outcome = texts(posted_in(fake, SHARED)[-1]["blocks"])
-    assert "Not approved" in outcome and "Already in our pipeline" in outcome and "Initech" not in outcome
+    assert "Rejected" in outcome and "Already in our pipeline" in outcome and "Initech" not in outcome
 
 
 def test_a_partner_asks_for_help_and_sees_claimed_and_resolved_in_its_thread(linked):
@@ -189,3 +189,17 @@ def test_typed_by_the_partner_only_help_and_scorecard(linked):
     assert "register a deal" in help_["text"]
     card = slack_app.command("scorecard Initech", user=EXTERNAL, channel=SHARED)
     assert "Acme" in texts(card["blocks"]) and "Initech" not in texts(card["blocks"])
+
+
+def test_our_people_in_the_partner_channel_mean_the_linked_partner_and_see_replies_alone(linked):
+    slack_app, _ = linked
+    logged = slack_app.command("log call Walked through the Q1 plan", user="UOWNER1", channel=SHARED)
+    assert "Acme" in texts(logged["blocks"]) and logged.get("response_type", "ephemeral") == "ephemeral"
+    card = slack_app.command("status", user="UOWNER1", channel=SHARED)
+    assert "Walked through the Q1 plan" in texts(card["blocks"])
+    named = slack_app.command("qbr Acme in 2 weeks", user="UOWNER1", channel=SHARED)
+    assert "Acme" in texts(named["blocks"])
+    response, url = slack_app.action(Action.SHARE, "status acme", user="UOWNER1", channel=SHARED)
+    shared = slack_app.reply_to(url)
+    assert shared["response_type"] == "ephemeral" and "shared with another organisation" in shared["text"]
+    assert len(posted_in(slack_app.fake, SHARED)) == 1  # the desk alone: nothing of ours was posted there

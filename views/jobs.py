@@ -63,17 +63,25 @@ def stalled_channel(rows: list[tuple[Partner, str | None, int]]) -> tuple[str, l
     return f"{plural(len(rows), 'partner')} {verb(len(rows), 'is')} stalled in onboarding", blocks[:MAX_BLOCKS]
 
 
+def _asker(request: HelpRequest) -> str:
+    """Who is waiting, mentioned in an internal channel: for a request the partner asked in
+    its channel, its owner (the partner's person is not ours to ping there)."""
+    if request.from_partner:
+        return f"the partner in its channel (owner {user(request.partner.owner_id)})"
+    return user(request.requester_id)
+
+
 def escalation(request: HelpRequest, *, hours: float, sla: int, periods: int, usergroup: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     again = " again" if periods > 1 else ""
     who = f"<!subteam^{usergroup}>, can someone" if usergroup else "Can someone"
     text = (f":alarm_clock: Request #{request.id} for {_partner(request.partner)} has waited {plural(round(hours), 'business hour')} "
-            f"unclaimed (SLA {sla} h){again}. {who} claim it? Asked by {user(request.requester_id)}.")
+            f"unclaimed (SLA {sla} h){again}. {who} claim it? Asked by {_asker(request)}.")
     return escape(f"Request #{request.id} is past its SLA"), [section(text)]
 
 
 def claimer_reminder(request: HelpRequest, *, hours: float) -> tuple[str, list[dict[str, Any]]]:
     text = (f":hourglass_flowing_sand: {user(request.claimed_by or '')}, request #{request.id} for {_partner(request.partner)} "
-            f"was claimed {plural(round(hours), 'business hour')} ago and is not resolved yet. {user(request.requester_id)} is waiting.")
+            f"was claimed {plural(round(hours), 'business hour')} ago and is not resolved yet, and {_asker(request)} is waiting.")
     return escape(f"Request #{request.id} is still open"), [section(text)]
 
 

@@ -116,8 +116,8 @@ def deal_outcome(*, customer: str, approved: bool, reason: str | None) -> tuple[
         text = f"Deal registration for {customer} approved."
         return text, [section(f":white_check_mark: *Approved* · your registration of *{escape(customer)}*.")]
     why = f"\n>{escape(cut(reason, 1500))}" if reason else ""
-    text = f"Deal registration for {customer} not approved."
-    return text, [section(f"*Not approved* · your registration of *{escape(customer)}*.{why}")]
+    text = f"Deal registration for {customer} rejected."
+    return text, [section(f":no_entry: *Rejected* · your registration of *{escape(customer)}*.{why}")]
 
 
 def help_received(*, category: str, by: str) -> tuple[str, list[dict[str, Any]]]:
