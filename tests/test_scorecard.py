@@ -5,6 +5,7 @@ the Slack door: what the partner channel receives, and that no internal fact is 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -78,11 +79,18 @@ def seed(slack_app, *, link: bool = True) -> int:
             HelpRequest(**asked, text="third ask", category="technical", status=RequestStatus.RESOLVED,
                         claimed_by=CANARIES["claimer"], claimed_at=now - timedelta(hours=2), resolved_by=CANARIES["claimer"],
                         resolved_at=now - timedelta(hours=2), resolution=CANARIES["resolution"], created_at=now - timedelta(hours=6)),
+            HelpRequest(**asked, text="long done", category="other", status=RequestStatus.RESOLVED,
+                        resolved_at=now - timedelta(days=40), created_at=now - timedelta(days=100)),
             HelpRequest(partner_id=acme, team=CANARIES["team"], requester_id="UOWNER1", text=CANARIES["internal request"],
                         created_at=now - timedelta(hours=3)),
         ])
+        # Before this quarter: one still waiting for a decision, one long approved.
+        old = dict(partner_id=acme, amount=Decimal(9000), registered_by="UEXT1", registered_at=now - timedelta(days=100))
+        s.add_all([DealRegistration(**old, customer="Oldco", customer_key="oldco", status=DealStatus.REVIEW),
+                   DealRegistration(**old, customer="Ancient", customer_key="ancient", status=DealStatus.APPROVED)])
         s.flush()
         partner = s.get(Partner, acme)
+        partner.partner_active_at = now - timedelta(days=1)
         if link:
             partner.slack_channel_id = SHARED
     # The stored health, set last as the health upkeep writes it (not itself a signal).
@@ -120,12 +128,14 @@ def test_scorecard_posts_the_partners_own_facts_and_nothing_internal(slack_app):
     assert "*Globex* · $25K · under review" in body
     assert "*Initech* · $5K · not approved: no budget confirmed yet" in body
     assert "*Umbrella* · $7K · registered" in body
+    assert "*Oldco* · $9K · under review" in body and "Ancient" not in body  # undecided ones stay until decided
     # The next QBR's date, and the requests the partner asked, by category and status.
     upcoming = (now + timedelta(days=10)).date()
     assert f"{upcoming:%a %b} {upcoming.day} {upcoming.year}" in body
     assert "Contracts &amp; legal · received" in body
     assert "Billing &amp; finance · in progress" in body
     assert "Technical &amp; product · resolved" in body
+    assert "Anything else" not in body  # resolved over 30 days ago
     assert leaked(post) == [], leaked(post)
 
 
@@ -174,7 +184,7 @@ def test_the_qbr_brief_is_the_owners_internal_pack(slack_app):
     assert "1 in conflict ($25K)" in body and "1 rejected ($5K)" in body and "1 registered ($7K)" in body
     assert "Requests: 4 asked (3 by the partner in its channel): 2 open, 1 claimed, 1 resolved" in body
     assert "median 4 h to claim, median 4 h to resolve" in body
-    assert "Interactions: 1 call" in body
+    assert f"Interactions: 1 call; the partner last wrote in its channel {(now - timedelta(days=1)).date().isoformat()}" in body
     assert "Onboarding: 0/4 done; next: Agreement signed" in body
     assert "Deal conflict: *Globex* ($25K), first registered by *Hooli*" in body
     assert "Proposed agenda" in body and "Plan next quarter" in body
