@@ -69,7 +69,11 @@ def register_deal(ctx: Context, partner_id: int, form: DealForm) -> Reply:
     if not match_key(customer) or len(customer) > MAX_CUSTOMER:
         raise UserError(f"Give the customer's name (up to {MAX_CUSTOMER} characters).", field=Block.CUSTOMER)
     currency = ctx.settings.currency
-    value, percent = amount(form.amount, what="deal amount", currency=currency, forms=examples("money", currency), positive=True)
+    try:
+        value, percent = amount(form.amount, what="deal amount", currency=currency, forms=examples("money", currency),
+                                positive=True)
+    except UserError as error:
+        raise UserError(error.message, field=Block.AMOUNT) from None
     if percent:
         raise UserError(f"{shown(form.amount)} is a percentage; give the deal's amount in {currency}.", field=Block.AMOUNT)
     close = date.fromisoformat(form.close) if form.close else None

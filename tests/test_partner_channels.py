@@ -203,3 +203,21 @@ def test_our_people_in_the_partner_channel_mean_the_linked_partner_and_see_repli
     shared = slack_app.reply_to(url)
     assert shared["response_type"] == "ephemeral" and "shared with another organisation" in shared["text"]
     assert len(posted_in(slack_app.fake, SHARED)) == 1  # the desk alone: nothing of ours was posted there
+
+
+@pytest.mark.parametrize("amount, customer, close, block, said", [
+    ("lots", "Globex", "2099-01-01", Block.AMOUNT, "is not a deal amount"),
+    ("45%", "Globex", "2099-01-01", Block.AMOUNT, "percentage"),
+    ("25k", "  ", "2099-01-01", Block.CUSTOMER, "customer"),
+    ("25k", "Globex", "2001-01-01", Block.CLOSE, "in the past"),
+])
+def test_a_mistake_on_the_deal_form_is_shown_under_its_input_and_nothing_is_written(linked, amount, customer, close, block, said):
+    slack_app, _ = linked
+    _, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    posts = len(posted_in(slack_app.fake, SHARED))
+    response = submit_deal(slack_app, view_id, customer=customer, amount=amount, close=close)
+    errors = response.json()["errors"]
+    assert list(errors) == [block] and said in errors[block]
+    with unit_of_work(read_only=True) as session:
+        assert session.scalars(select(DealRegistration)).all() == []
+    assert len(posted_in(slack_app.fake, SHARED)) == posts
