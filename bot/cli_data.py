@@ -42,7 +42,8 @@ def demo_console(settings: Settings) -> int:
     demo_settings = settings.model_copy(
         update={"admins": [demo.DEMO_ADMIN], "routes": settings.routes or dict(demo.DEMO_ROUTES)}
     )
-    directory = Directory(people=dict(demo.DEMO_PEOPLE), channels=dict(demo.DEMO_CHANNELS))
+    directory = Directory(people=dict(demo.DEMO_PEOPLE), channels=dict(demo.DEMO_CHANNELS),
+                          connect=set(demo.DEMO_CONNECT.values()))
     return console(demo_settings, user_id=DEMO_USER, directory=directory)
 
 

@@ -12,20 +12,22 @@ import re
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from bot.dispatch import run, run_command
 from commands import Caller, Context, Reply, SUBCOMMANDS
-from commands import deal, request_actions
+from commands import deal, desk, request_actions, scorecard
 from commands import log as log_command
 from commands.parser import typed_text
-from core.messenger import Posted
-from core.settings import Settings
+from core.messenger import SHARED, Posted
+from core.settings import HELP_CATEGORIES, Settings
 from views.ids import Action
+from views.partner_facing import DealForm, HelpForm
 from views.terminal import Button, lines, render, styled
 
 DEMO_USER = "U0DEMO1"
+DEMO_PARTNER_ORG = "T0DEMOPARTNER"  # the organisation the console's partner-desk clicks come from
 PROMPT = "/partner "
 _BANNER = """\
 partnerbot console — type what you would after /partner (try: help, status, list, home).
@@ -48,6 +50,7 @@ class Directory:
 
     people: dict[str, str] = field(default_factory=dict)  # name → user ID
     channels: dict[str, str] = field(default_factory=dict)  # name → channel ID
+    connect: set[str] = field(default_factory=set)  # channel IDs shared with another organisation
 
     def names(self) -> dict[str, str]:
         return {v: k for k, v in {**self.people, **self.channels}.items()}
@@ -70,7 +73,8 @@ class ConsoleMessenger:
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
              partner_safe: bool = False) -> Posted:
         self.count += 1
-        self.screen.show(blocks, text, title=f"posted to {self._where(channel)}" + (" (in thread)" if thread_ts else ""))
+        self.screen.show(blocks, text, title=f"posted to {self._where(channel)}" + (" (in thread)" if thread_ts else ""),
+                         channel=channel)
         return Posted(True, channel=channel, ts=f"{self.count}.000000")
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]], *, partner_safe: bool = False) -> Posted:
@@ -88,7 +92,8 @@ class ConsoleMessenger:
         return True
 
     def shared_problem(self, channel: str) -> str | None:
-        return None  # the demo workspace has no Slack Connect channels
+        # The demo's one Slack Connect channel is shared with a partner's organisation.
+        return SHARED if channel in self.screen.directory.connect else None
 
 
 class Screen:
@@ -109,10 +114,12 @@ class Screen:
     def turn(self) -> None:
         self._fresh = []
 
-    def show(self, blocks: list[dict[str, Any]], text: str = "", *, title: str | None = None) -> None:
+    def show(self, blocks: list[dict[str, Any]], text: str = "", *, title: str | None = None, channel: str | None = None) -> None:
         if self._fresh is None:
             self._fresh = []
+        shown = len(self._fresh)
         rendered = lines(blocks, text, buttons=self._fresh, names=self.directory.names())
+        self._fresh[shown:] = [replace(b, channel=channel) for b in self._fresh[shown:]]
         if self._fresh:
             self.buttons = self._fresh
         indent = "    " if title else ""
@@ -152,6 +159,22 @@ def _log_form(ctx: Context, value: str, answers: list[str]) -> Reply | None:
     return log_command.from_form(ctx, form, dedupe_key=f"console:{uuid.uuid4()}")
 
 
+def _desk_deal(ctx: Context, partner_id: int, answers: list[str]) -> Reply | None:
+    customer, amount, close, notes = answers
+    return desk.register_deal(ctx, partner_id, DealForm(customer, amount, close.strip() or None, notes))
+
+
+def _desk_help(ctx: Context, partner_id: int, answers: list[str]) -> Reply | None:
+    category, text = answers
+    return desk.ask_help(ctx, partner_id, HelpForm(category.strip().casefold(), text), view_id=f"console:{uuid.uuid4()}")
+
+
+# The partner desk's buttons: the partner is the one linked to the channel the desk was posted in.
+DESK_FORMS: dict[str, Form] = {
+    Action.DESK_DEAL: Form(["customer", "amount", "expected close date YYYY-MM-DD", "notes (optional)"], _desk_deal),
+    Action.DESK_HELP: Form([f"about ({', '.join(HELP_CATEGORIES)})", "what you need"], _desk_help),
+}
+
 FORMS: dict[str, Form] = {  # the forms bot/listeners opens, with the function its submission runs
     Action.REQUEST_RESOLVE: Form(["resolution note (optional)"], lambda ctx, value, a: request_actions.resolve(
         ctx, request_actions.request_id(value), typed_text(a[0]) or None)),
@@ -159,6 +182,8 @@ FORMS: dict[str, Form] = {  # the forms bot/listeners opens, with the function i
         ctx, request_actions.request_id(value), typed_text(a[0]))),
     Action.HOME_LOG: Form(["partner", "kind (call, meeting, email, note, training, demo)", "what happened",
                            "date YYYY-MM-DD (empty: today)"], _log_form),
+    Action.DEAL_REJECT_REASON: Form(["reason (the partner sees it; optional)"], lambda ctx, value, a: deal.decide(
+        ctx, int(value) if value.isdigit() else 0, approve=False, reason=typed_text(a[0]) or None)),
 }
 CLICKS: dict[str, Callable[[Context, str], Reply | None]] = {  # the buttons that act at once
     Action.REQUEST_CLAIM: lambda ctx, value: request_actions.claim(ctx, request_actions.request_id(value)),
@@ -238,7 +263,9 @@ class ConsoleSession:
             return f" ({', '.join(said)})" if said else ""
 
         people = ", ".join(f"@{name}{tags(uid)}" for name, uid in self.directory.people.items())
-        channels = ", ".join(f"#{name}" for name in self.directory.channels)
+        channels = ", ".join(f"#{name}" + (" (Slack Connect: try `/partner channel <partner> #" + name + "`)"
+                                           if cid in self.directory.connect else "")
+                              for name, cid in self.directory.channels.items())
         out = []
         if people:
             out.append(f"People: {people}.")
@@ -287,6 +314,8 @@ class ConsoleSession:
             if answers is not None:
                 self.screen.reply(self.run(lambda ctx: form.submit(ctx, value, answers)))
             return
+        if action in DESK_FORMS or action == Action.DESK_SCORECARD:
+            return self.desk(button)
         if action == Action.PAGE:  # its value is the /partner line of the next page
             return self.screen.reply(run_command(value, caller=self.caller, settings=self.settings, slack=self.slack))
         if action == Action.SHARE:
@@ -295,8 +324,27 @@ class ConsoleSession:
             return self.open_partner(value)
         self.screen.say(f"The {button.label} button does nothing in the console.\n")
 
-    def run(self, work: Callable[[Context], Reply | None]) -> Reply | None:
-        return run(work, caller=self.caller, settings=self.settings, slack=self.slack)
+    def run(self, work: Callable[[Context], Reply | None], *, caller: Caller | None = None) -> Reply | None:
+        return run(work, caller=caller or self.caller, settings=self.settings, slack=self.slack)
+
+    def desk(self, button: Button) -> None:
+        """A partner desk's button, as someone in that partner's channel clicks it (the
+        console is offline and trusts you: in Slack, bot/access.py decides who may)."""
+        from storage import partners
+        from storage.db import unit_of_work
+
+        with unit_of_work(read_only=True) as session:
+            partner = partners.linked_to(session=session, channel_id=button.channel) if button.channel else None
+            partner_id = partner.id if partner is not None else None
+        if partner_id is None:
+            return self.screen.reply(Reply(text=desk.CLOSED, error=True))
+        caller = Caller(self.caller.user_id, button.channel, partner_org=DEMO_PARTNER_ORG)
+        if button.action_id == Action.DESK_SCORECARD:
+            return self.screen.reply(self.run(lambda ctx: scorecard.show(ctx, partner_id), caller=caller))
+        form = DESK_FORMS[button.action_id]
+        answers = self.fill(button.label, form.fields, "")
+        if answers is not None:
+            self.screen.reply(self.run(lambda ctx: form.submit(ctx, partner_id, answers), caller=caller))
 
     def fill(self, title: str, fields: list[str], rest: str) -> list[str] | None:
         """The form's answers: a one-field form takes the rest of the click's line; else
@@ -363,7 +411,7 @@ def console(settings: Settings, *, user_id: str, stdin: TextIO | None = None, st
 
 _TYPED_USER = re.compile(r"(?<![\w<])@([UW][A-Z0-9]{2,})\b")
 _TYPED_CHANNEL = re.compile(r"(?<![\w<])#([CG][A-Z0-9]{2,})\b")
-_TYPED_NAME = re.compile(r"(?<![\w<&])([@#])([a-z]\w*)", re.IGNORECASE)
+_TYPED_NAME = re.compile(r"(?<![\w<&])([@#])([a-z][\w-]*)", re.IGNORECASE)  # Slack names may hold hyphens
 
 
 def escape_like_slack(text: str, directory: Directory | None = None) -> str:

@@ -127,7 +127,7 @@ class Channel:
         require_owner_or_admin(partner, ctx, "link its channel")
         other = partners.in_channel(session=ctx.session, channel_id=channel)
         if other is not None and other.id != partner.id:
-            raise UserError(f"<#{channel}> is already *{escape(other.name)}*'s channel; a channel belongs to one partner. "
+            raise UserError(f"<#{channel}> is already the channel of *{escape(other.name)}*; a channel belongs to one partner. "
                             f"Unlink it first with `/partner channel {escape(other.name)} none`.", usage=Channel.USAGE)
         problem = ctx.slack.shared_problem(channel)
         if problem not in (None, SHARED):  # Slack could not say what this channel is: not linked
@@ -147,17 +147,17 @@ class Channel:
         post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now.isoformat()}", channel, text, blocks,
                             partner_id=partner.id, pin=True)
         name = escape(partner.name)
-        said = (f"<#{channel}> is shared with another organisation, so it is now *{name}*'s partner channel, in "
+        said = (f"<#{channel}> is shared with another organisation, so it is now the partner channel of *{name}*, in "
                 "partner-safe mode: partner data is never posted there, only what the partner may see (its scorecard, "
                 "and the outcomes of what it asks for). Your own `/partner` replies there stay visible to you alone.")
 
         def posted(outcomes: list[Posted]) -> Reply:
             if outcomes[0].ok:
                 where = f"<{outcomes[0].link}|partner desk>" if outcomes[0].link else "partner desk"
-                return Reply(text=f"{partner.name}'s partner channel is set.", blocks=confirmation(
+                return Reply(text=f"Partner channel of {partner.name} set.", blocks=confirmation(
                     said, detail=f"I posted the {where} there (pinned if I may pin): its people can register a deal, "
                                  "ask for help and see their scorecard."))
-            return Reply(text=f"{partner.name}'s partner channel is set.", blocks=confirmation(
+            return Reply(text=f"Partner channel of {partner.name} set.", blocks=confirmation(
                 said, detail=f"I couldn't post the partner desk there (`{outcomes[0].error}`): invite me with "
                              f"`/invite @partnerbot` in <#{channel}>, then run this command again."))
 
@@ -168,7 +168,7 @@ class Channel:
         require_owner_or_admin(partner, ctx, "unlink its channel")
         if not partner.slack_channel_id:
             raise UserError(f"*{escape(partner.name)}* has no linked channel; nothing was changed.")
-        _remember(ctx, partner, f"unlinked {partner.name}'s channel")
+        _remember(ctx, partner, f"unlinked the channel of {partner.name}")
         channel, partner.slack_channel_id = partner.slack_channel_id, None
         ctx.session.flush()
         return Reply(text=f"{partner.name} unlinked from its channel.", blocks=confirmation(

@@ -52,7 +52,10 @@ DEMO_ROUTES = {"legal": "C0LEGAL", "product": "C0PRODUCT", "finance": "C0FINANCE
 # `#legal`, shown by name. The first person is you, and the demo's only admin.
 DEMO_PEOPLE = {"alex": "U0DEMO1", "dana": "U0DEMO2", "sam": "U0DEMO3"}
 DEMO_ADMIN = "U0DEMO1"
-DEMO_CHANNELS = dict(DEMO_ROUTES)
+# A Slack Connect channel shared with a partner's organisation: link it with
+# `/partner channel <partner> #partner-connect` to try the partner desk offline.
+DEMO_CONNECT = {"partner-connect": "C0DEMOCONNECT"}
+DEMO_CHANNELS = {**DEMO_ROUTES, **DEMO_CONNECT}
 
 
 def demo_owners(partners: int) -> list[str]:

@@ -31,7 +31,7 @@ DEAL_STATUS = {
     DealStatus.CONFLICT: "under review",
     DealStatus.REGISTERED: "registered",
     DealStatus.APPROVED: "approved",
-    DealStatus.REJECTED: "not approved",
+    DealStatus.REJECTED: "rejected",
 }
 REQUEST_STATUS = {RequestStatus.OPEN: "received", RequestStatus.CLAIMED: "in progress", RequestStatus.RESOLVED: "resolved"}
 RESOLVED_SHOWN = timedelta(days=30)  # resolved requests stay on the scorecard this long
@@ -45,7 +45,7 @@ class ScorecardDeal:
     status: str  # the partner-facing status (DEAL_STATUS)
     registered_at: datetime
     expected_close: date | None = None
-    reason: str | None = None  # why it was not approved, when we said
+    reason: str | None = None  # why it was rejected, when we said
 
 
 @dataclass(frozen=True)

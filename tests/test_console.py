@@ -103,7 +103,7 @@ def test_people_and_channels_are_typed_by_name_and_listed_in_help(tmp_path):
     helped = after(output, "help")
     assert "click N [text]" in helped and "as @someone" in helped
     assert "People: @alex (you, admin), @dana, @sam." in helped
-    assert "Channels: #legal, #product, #finance." in helped
+    assert "Channels: #legal, #product, #finance, #partner-connect (Slack Connect: try `/partner channel <partner> #partner-connect`)." in helped
     owners = re.findall(r"owner (@\w+)$", after(output, "list owner:@dana"), re.M)
     assert owners and set(owners) == {"@dana"}
     assert "#finance" in after(output, "route legal #finance")
@@ -139,3 +139,20 @@ def test_the_next_page_button_runs_its_line(settings):
 def test_names_become_the_mentions_slack_would_insert(typed, sent):
     directory = Directory(people={"dana": "U0DEMO2"}, channels={"legal": "C0LEGAL"})
     assert escape_like_slack(typed, directory) == sent
+
+
+def test_the_partner_desk_is_tried_offline_in_the_demo_slack_connect_channel(tmp_path):
+    partner = channel_partners(tmp_path)[0]
+    output = demo(tmp_path, f'channel "{partner}" #partner-connect\nclick 3\nclick 1\nGlobex Retail\n40k\n2099-02-01\n\n'
+                            "click 2\nAlready in our pipeline\n"
+                            # The desk again (linking once more posts it anew), for its other buttons.
+                            f'channel "{partner}" #partner-connect\nclick 2\ncontracts\nPlease send the signed MSA\n')
+    linked = after(output, f'channel "{partner}" #partner-connect')
+    assert "→ posted to #partner-connect:" in linked and "partner-safe mode" in linked
+    assert "[1 Register a deal]  [2 Ask for help]  [3 Our scorecard]" in linked
+    registered = after(output, "click 1")
+    assert "under review" in registered and "→ posted to DM to @" in registered and "[2 Reject]" in registered
+    rejected = after(output, "click 2")
+    assert "→ posted to #partner-connect (in thread):" in rejected and "Already in our pipeline" in rejected
+    assert "→ posted to #legal:" in output and "Please send the signed MSA" in output
+    assert f"{partner} · scorecard" in after(output, "click 3")

@@ -126,7 +126,7 @@ def test_scorecard_posts_the_partners_own_facts_and_nothing_internal(slack_app):
     assert "*revenue* $12K of $30K — 40%, pace" in body and f": {verdict}" in body, body
     # Its own deals: a conflict reads like any deal under review; a rejection says why.
     assert "*Globex* · $25K · under review" in body
-    assert "*Initech* · $5K · not approved: no budget confirmed yet" in body
+    assert "*Initech* · $5K · rejected: no budget confirmed yet" in body
     assert "*Umbrella* · $7K · registered" in body
     assert "*Oldco* · $9K · under review" in body and "Ancient" not in body  # undecided ones stay until decided
     # The next QBR's date, and the requests the partner asked, by category and status.

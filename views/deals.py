@@ -57,15 +57,16 @@ def review_message(
     holding the customer (the conflict, for our eyes only)."""
     others = [p for p in holders if p.id != partner.id]
     close = f" · expected close {deal.expected_close:%Y-%m-%d}" if deal.expected_close else ""
-    lines = [f":inbox_tray: *Deal #{deal.id} from {escape(partner.name)}'s channel*: *{escape(deal.customer)}* · "
-             f"{money(deal.amount, currency)}{close}"]
+    lines = [f":inbox_tray: *Deal #{deal.id}* registered by *{escape(partner.name)}* in its partner channel: "
+             f"*{escape(deal.customer)}* · {money(deal.amount, currency)}{close}"]
     if deal.notes:
         lines.append(f"Their notes:\n>{escape(deal.notes[:1500])}")
     if others:
         lines.append(f":rotating_light: Conflict: also registered in the last 90 days by {holder_names(others)} "
                      "(the partner is never told who).")
     blocks: list[dict[str, Any]] = [section("\n".join(lines)),
-                                    context(f"Submitted by {user(deal.registered_by)} of another organisation · owner {user(partner.owner_id)}")]
+                                    context(f"Submitted by {user(deal.registered_by)} · owner {user(partner.owner_id)} · "
+                                            "approve or reject it; the partner sees the outcome in its thread")]
     if deal.status in (DealStatus.REVIEW, DealStatus.CONFLICT):
         blocks.append({"type": "actions", "block_id": f"deal-{deal.id}", "elements": [
             button("Approve", Action.DEAL_APPROVE, str(deal.id), style="primary"),
@@ -75,7 +76,7 @@ def review_message(
         verdict = ":white_check_mark: Approved" if deal.status == DealStatus.APPROVED else ":no_entry: Rejected"
         reason = f": {escape(deal.decision_reason)}" if deal.decision_reason else ""
         blocks.append(section(f"{verdict} by {user(deal.decided_by or '')}{reason}"))
-    return escape(f"Deal #{deal.id} from {partner.name}'s channel: {deal.customer}"), blocks
+    return escape(f"Deal #{deal.id} registered by {partner.name} in its partner channel: {deal.customer}"), blocks
 
 
 def reject_modal(deal_id: int, clicked: str = "") -> dict[str, Any]:

@@ -21,6 +21,7 @@ class Button:
     label: str
     action_id: str
     value: str
+    channel: str | None = None  # where the message carrying it was posted (the console's desk needs it)
 
 
 def plain(mrkdwn: str, names: dict[str, str] | None = None) -> str:
