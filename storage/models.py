@@ -152,6 +152,7 @@ class Route(Base):
     team: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(32))
     usergroup_id: Mapped[str | None] = mapped_column(String(32))  # mentioned in escalations
+    sla_hours: Mapped[int | None] = mapped_column(Integer)  # business hours; None: PARTNERBOT_REQUEST_SLA_HOURS (0017)
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
