@@ -221,3 +221,11 @@ def test_a_mistake_on_the_deal_form_is_shown_under_its_input_and_nothing_is_writ
     with unit_of_work(read_only=True) as session:
         assert session.scalars(select(DealRegistration)).all() == []
     assert len(posted_in(slack_app.fake, SHARED)) == posts
+
+
+def test_history_names_the_partners_person_and_organisation(linked):
+    slack_app, _ = linked
+    _, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    submit_deal(slack_app, view_id)
+    said = texts(slack_app.command("history Acme", user="UOWNER1")["blocks"])
+    assert f"<@{EXTERNAL}> (organisation `{OTHER_ORG}`) Acme submitted deal #1 from its channel: Globex" in said

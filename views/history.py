@@ -15,7 +15,9 @@ PAGE_SIZE = 20
 def change_line(change: Change, *, now: datetime, zone: ZoneInfo) -> str:
     when = change.at.astimezone(zone)
     undone = f" _(undone {ago(change.undone_at, now)})_" if change.undone_at else ""
-    return f"• {when:%a %Y-%m-%d %H:%M} · {user(change.user_id)} {escape(change.summary)}{undone}"
+    # A change made at a partner desk names the organisation it came from (ours when one of us used the desk).
+    org = f" (organisation `{escape(change.team_id)}`)" if change.team_id else ""
+    return f"• {when:%a %Y-%m-%d %H:%M} · {user(change.user_id)}{org} {escape(change.summary)}{undone}"
 
 
 def history_list(
