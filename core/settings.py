@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
+from datetime import date, time
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +29,82 @@ HELP_CATEGORIES = {"contracts": "Contracts & legal", "technical": "Technical & p
 HELP_DEFAULTS = {"contracts": "legal", "technical": "product", "billing": "finance", "other": "owner"}
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = {name: i for i, day in enumerate(WEEKDAYS)
+             for name in (day, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[i])}
+HOURS_EXAMPLE = "like 'mon-fri 09:00-18:00'"
+HOLIDAYS_EXAMPLE = "like US, GB-SCT or DE-BY, or a date like 2026-12-24"
+
+
+@dataclass(frozen=True)
+class BusinessWeek:
+    """When the SLA clock runs (PARTNERBOT_BUSINESS_HOURS): on `days` (0 = Monday),
+    from `opens` to `closes` local time; `closes` None means midnight at the day's end."""
+
+    days: frozenset[int]
+    opens: time
+    closes: time | None
+
+    def __str__(self) -> str:
+        runs: list[list[int]] = []
+        for d in sorted(self.days):
+            if runs and runs[-1][-1] == d - 1:
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        days = ",".join(WEEKDAYS[r[0]] + (f"-{WEEKDAYS[r[-1]]}" if len(r) > 1 else "") for r in runs)
+        closes = self.closes.strftime("%H:%M") if self.closes else "24:00"
+        return f"{days} {self.opens:%H:%M}-{closes}"
+
+
+def parse_business_hours(text: str) -> BusinessWeek:
+    """`mon-fri 09:00-18:00`, `mon-thu,sat 08:30-17:00`, `sun-thu` (whole days): days as
+    names or ranges (a range may wrap past Sunday), then an optional time window within a
+    day. ValueError says what to type."""
+    words = text.strip().lower().split()
+    if not words or len(words) > 2:
+        raise ValueError(f"must be days and hours {HOURS_EXAMPLE} (or days alone, like 'mon-fri', for whole days)")
+    days: set[int] = set()
+    for part in words[0].split(","):
+        first, _, last = part.partition("-")
+        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+            raise ValueError(f"{part!r} is not a day or a range of days; write days {HOURS_EXAMPLE} or 'mon,wed,fri'")
+        start, stop = DAY_NAMES[first], DAY_NAMES[last or first]
+        days.update((start + i) % 7 for i in range((stop - start) % 7 + 1))
+    if len(words) == 1:
+        return BusinessWeek(frozenset(days), time(0), None)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", words[1])
+    if not match:
+        raise ValueError(f"{words[1]!r} is not a time window; write hours {HOURS_EXAMPLE}")
+    h1, m1, h2, m2 = map(int, match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        raise ValueError(f"{words[1]!r} has a time that does not exist; write hours {HOURS_EXAMPLE}")
+    if (h2, m2) <= (h1, m1):
+        raise ValueError(f"{words[1]!r} closes before it opens; write hours within one day {HOURS_EXAMPLE}")
+    return BusinessWeek(frozenset(days), time(h1, m1), None if h2 == 24 else time(h2, m2))
+
+
+def parse_holiday(item: str) -> date | tuple[str, str | None]:
+    """One PARTNERBOT_HOLIDAYS entry: a date, or a (country, subdivision) the `holidays`
+    package knows, spelt as it spells them. ValueError says what to type."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
+        try:
+            return date.fromisoformat(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a date; write dates like 2026-12-24") from None
+    import holidays  # only when a country is named: its table takes a moment to load
+
+    country, _, region = item.partition("-")
+    regions = holidays.list_supported_countries().get(country.upper())
+    if regions is None:
+        raise ValueError(f"{item!r} is not a country code or a date; write one {HOLIDAYS_EXAMPLE}")
+    if not region:
+        return country.upper(), None
+    spelt = {r.upper(): r for r in regions}.get(region.upper())
+    if spelt is None:
+        some = ", ".join(regions[:12]) + (", …" if len(regions) > 12 else "")
+        raise ValueError(f"{item!r}: {country.upper()} has no region {region!r}"
+                         + (f"; choose one of {some}" if regions else f"; write {country.upper()} alone"))
+    return country.upper(), spelt
 
 
 class SettingsError(Exception):
@@ -89,6 +167,9 @@ class Settings(BaseSettings):
     qbr_remind_days: int = Field(7, alias="PARTNERBOT_QBR_REMIND_DAYS", ge=0, le=90)
     qbr_interval_days: int = Field(90, alias="PARTNERBOT_QBR_INTERVAL_DAYS", ge=1, le=730)
     request_sla_hours: int = Field(24, alias="PARTNERBOT_REQUEST_SLA_HOURS", ge=1, le=24 * 30)
+    # The SLA clock: when it runs, and the days it does not (country/region codes and dates).
+    business_hours: str = Field("mon-fri", alias="PARTNERBOT_BUSINESS_HOURS")
+    holidays: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_HOLIDAYS")
     fiscal_year_start: int = Field(1, alias="PARTNERBOT_FISCAL_YEAR_START", ge=1, le=12)
     currency: str = Field("USD", alias="PARTNERBOT_CURRENCY")
     users: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="PARTNERBOT_USERS")
@@ -223,6 +304,20 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _business_hours(cls, value: str) -> str:
+        return str(parse_business_hours(value))
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: Any) -> Any:
+        normal = []
+        for item in _csv(value) or []:
+            parsed = parse_holiday(item)
+            normal.append(parsed.isoformat() if isinstance(parsed, date) else "-".join(p for p in parsed if p))
+        return normal
 
     @field_validator("digest_schedule")
     @classmethod
