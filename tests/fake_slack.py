@@ -34,6 +34,7 @@ class Call:
     body: bytes
     path: str
     answered: bool = False  # the fake has sent its answer
+    result: dict[str, Any] | None = None  # what the fake answered (a view's id, a message's ts)
 
 
 @dataclass
@@ -256,6 +257,7 @@ class FakeSlack:
                 return self._send(request, 200, self._json({"ok": False, "error": "invalid_auth"}))
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        call.result = result
         self._send(request, 200, self._json(result))
         with self._lock:
             call.answered = True
