@@ -1,4 +1,5 @@
-"""The digest chart: quarter-to-date attainment per metric, rendered headless to PNG.
+"""The digest chart: each KPI's quarter-to-date attainment against the pace expected by
+now, rendered headless to PNG, large enough to read on a phone.
 
 matplotlib is imported here only, so it never weighs on the request path.
 """
@@ -6,29 +7,39 @@ matplotlib is imported here only, so it never weighs on the request path.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
+
+from storage.digest_figures import MetricFigures
+
+COLOURS = {"target met": "#2eb67d", "on pace": "#2eb67d", "behind": "#e01e5a"}
 
 
-def attainment_png(*, quarter: str, totals: dict[str, Decimal], targets: dict[str, Decimal]) -> bytes:
+def attainment_png(*, quarter: str, figures: list[MetricFigures]) -> bytes:
+    """One bar per KPI with a target (share of target reached), a tick at its pace (the
+    share of the quarter gone; a level such as adoption is judged against its whole target)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    metrics = [m for m in ("revenue", "leads", "deals", "adoption") if targets.get(m)]
-    figure = Figure(figsize=(6, 3), dpi=100)
+    shown = [f for f in figures if f.ratio is not None]
+    figure = Figure(figsize=(6, 1.6 + 0.8 * max(len(shown), 1)), dpi=150)
     axes = figure.add_subplot()
-    if metrics:
-        ratios = [float(totals.get(m, 0) / targets[m]) * 100 for m in metrics]
-        bars = axes.barh(metrics, ratios, color=["#2eb67d" if r >= 100 else "#ecb22e" if r >= 50 else "#e01e5a" for r in ratios])
-        axes.axvline(100, color="#555555", linewidth=1, linestyle="--")
-        axes.bar_label(bars, labels=[f"{r:.0f}%" for r in ratios], padding=3)
-        axes.set_xlim(0, max(120, max(ratios) * 1.15))
-        axes.set_xlabel("% of joint business plan target")
+    if shown:
+        ratios = [f.ratio * 100 for f in shown]
+        paces = [(1.0 if f.pace is None else f.pace) * 100 for f in shown]
+        rows = list(range(len(shown)))[::-1]  # the first KPI on top
+        bars = axes.barh(rows, ratios, height=0.55, color=[COLOURS.get(f.standing or "", "#ecb22e") for f in shown])
+        for row, pace in zip(rows, paces):
+            axes.plot([pace, pace], [row - 0.4, row + 0.4], color="#1d1c1d", linewidth=2.5)
+        axes.bar_label(bars, labels=[f"{r:.0f}% · pace {p:.0f}%" for r, p in zip(ratios, paces)], padding=4, fontsize=11)
+        axes.set_yticks(rows, [f.metric for f in shown], fontsize=12)
+        axes.set_xlim(0, max(140, max(ratios + paces) * 1.45))
+        axes.set_xlabel("% of joint business plan target (black tick: pace)", fontsize=10)
+        axes.spines[["top", "right"]].set_visible(False)
     else:
-        axes.text(0.5, 0.5, "No targets set this quarter", ha="center", va="center")
+        axes.text(0.5, 0.5, "No targets set this quarter", ha="center", va="center", fontsize=12)
         axes.set_axis_off()
-    axes.set_title(f"Quarter-to-date attainment · {quarter}")
+    axes.set_title(f"Attainment vs pace · {quarter}", fontsize=13)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -8,21 +8,24 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, cast, delete, func, literal, select, union_all
+from sqlalchemy import and_, case, cast, delete, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from storage.models import KpiTarget, KpiValue, Partner
+from storage.models import KpiHistory, KpiTarget, KpiValue, Partner
 from storage.periods import local_today, month_bounds, month_of
 
 METRICS = ("revenue", "leads", "adoption", "deals")
 SOURCE_PRECEDENCE = ("manual", "crm", "deals")
+ATTRIBUTIONS = ("sourced", "influenced")
 
 
 def set_kpi(
     *, session: Session, partner_id: int, metric: str, month: str, value: Decimal, user_id: str | None,
     now: datetime, source: str = "manual", attribution: str = "sourced",
 ) -> Decimal | None:
-    """Set one value; returns the value it replaced."""
+    """Set one value, kept in kpi_history with it; returns the value it replaced. An
+    unchanged value is left as it is (no new history entry: a daily sync that finds
+    nothing new writes nothing)."""
     row = session.scalar(
         select(KpiValue).where(
             KpiValue.partner_id == partner_id, KpiValue.metric == metric, KpiValue.month == month,
@@ -30,11 +33,15 @@ def set_kpi(
         )
     )
     previous = row.value if row else None
+    if previous is not None and previous == value:
+        return previous
     if row is None:
         session.add(KpiValue(partner_id=partner_id, metric=metric, month=month, source=source,
                              attribution=attribution, value=value, entered_by=user_id, updated_at=now))
     else:
         row.value, row.entered_by, row.updated_at = value, user_id, now
+    session.add(KpiHistory(partner_id=partner_id, metric=metric, month=month, source=source,
+                           attribution=attribution, value=value, at=now))
     session.flush()
     return previous
 
@@ -308,7 +315,64 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
     return Workspace(totals_out, attained, targets, sorted(leading, key=lambda r: (-r[1], r[0]))[:top])
 
 
-# --- values of one source (the CRM sync replaces its own wholesale) -------------------
+# --- what a quarter stood at, from the KPI history -----------------------------------
+# kpi_values holds each key's latest value; kpi_history every write (and removal) with
+# its time. A key's value at instant t is its latest entry at or before t; a value in
+# kpi_values counts from its updated_at too, so a value written in bulk without history
+# (the demo's seed) is known from then on.
+
+
+def _known(months: list[str], at: datetime | None):
+    """partner_id, metric, month, source, attribution, value of every key known at `at`
+    (None: now, kpi_values as they are) over `months`."""
+    current = select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution,
+                     KpiValue.value).where(KpiValue.month.in_(months))
+    if at is None:
+        return current
+    entries = union_all(
+        current.add_columns(KpiValue.updated_at.label("at"), literal(1).label("current"), literal(0).label("seq"))
+        .where(KpiValue.updated_at <= at),
+        select(KpiHistory.partner_id, KpiHistory.metric, KpiHistory.month, KpiHistory.source, KpiHistory.attribution,
+               KpiHistory.value, KpiHistory.at, literal(0), KpiHistory.id)
+        .where(KpiHistory.month.in_(months), KpiHistory.at <= at),
+    ).subquery()
+    key = [entries.c.partner_id, entries.c.metric, entries.c.month, entries.c.source, entries.c.attribution]
+    latest = func.row_number().over(partition_by=key,
+                                    order_by=[entries.c.at.desc(), entries.c.current.desc(), entries.c.seq.desc()])
+    ranked = select(*key, entries.c.value, latest.label("latest")).subquery()
+    return select(*(ranked.c[c.name] for c in key), ranked.c.value).where(ranked.c.latest == 1, ranked.c.value.is_not(None))
+
+
+def quarter_totals(*, session: Session, months: list[str], at: datetime | None = None) -> dict[str, dict[str, Decimal]]:
+    """attribution (sourced, influenced) → metric → the workspace's total over `months` as
+    known at instant `at` (None: now), by the rules of workspace_quarter's totals: the
+    highest-precedence source of each month (manual, then CRM, then deal registrations),
+    a quarter the sum of its months, adoption each partner's latest month, averaged.
+    One statement, whatever the number of partners."""
+    known = _known(months, at).subquery()
+    rank = case({source: i for i, source in enumerate(SOURCE_PRECEDENCE)}, value=known.c.source,
+                else_=len(SOURCE_PRECEDENCE))
+    owner_key = [known.c.partner_id, known.c.metric, known.c.attribution]
+    picked = select(*owner_key, known.c.month, known.c.value,
+                    func.row_number().over(partition_by=[*owner_key, known.c.month], order_by=rank).label("pick"),
+                    ).subquery()
+    per = select(picked.c.metric, picked.c.attribution, picked.c.value,
+                 func.row_number().over(partition_by=[picked.c.partner_id, picked.c.metric, picked.c.attribution],
+                                        order_by=picked.c.month.desc()).label("recency"),
+                 ).where(picked.c.pick == 1).subquery()
+    query = (
+        select(per.c.attribution, per.c.metric, func.sum(per.c.value), func.count())
+        .where(or_(per.c.metric.not_in(LEVELS), per.c.recency == 1))
+        .group_by(per.c.attribution, per.c.metric)
+    )
+    out = {attribution: {m: Decimal(0) for m in METRICS} for attribution in ATTRIBUTIONS}
+    for attribution, metric, total, n in session.execute(query):
+        out.setdefault(attribution, {m: Decimal(0) for m in METRICS})[metric] = (
+            _average_of(total, n) if metric in LEVELS else Decimal(0) + total)
+    return out
+
+
+# --- values of one source (the CRM sync keeps its own up to date) ---------------------
 
 def values_of_source(*, session: Session, source: str, months: list[str]) -> dict[tuple[int, str, str, str], Decimal]:
     """(partner_id, metric, month, attribution) → value, for one source over months."""
@@ -318,12 +382,21 @@ def values_of_source(*, session: Session, source: str, months: list[str]) -> dic
     }
 
 
-def delete_values_of_source(*, session: Session, source: str, months: list[str]) -> None:
-    session.execute(delete(KpiValue).where(KpiValue.source == source, KpiValue.month.in_(months)))
+def delete_values(*, session: Session, source: str, keys: list[tuple[int, str, str, str]], now: datetime) -> None:
+    """Remove one source's values at these (partner_id, metric, month, attribution) keys,
+    each removal kept in kpi_history."""
+    for pid, metric, month, attribution in keys:
+        delete_value(session=session, partner_id=pid, metric=metric, month=month, source=source,
+                     attribution=attribution, now=now)
     session.flush()
 
 
-def delete_value(*, session: Session, partner_id: int, metric: str, month: str, source: str, attribution: str) -> None:
-    session.execute(delete(KpiValue).where(KpiValue.partner_id == partner_id, KpiValue.metric == metric,
-                                           KpiValue.month == month, KpiValue.source == source,
-                                           KpiValue.attribution == attribution))
+def delete_value(*, session: Session, partner_id: int, metric: str, month: str, source: str, attribution: str,
+                 now: datetime) -> None:
+    """Remove one value (if there is one), and keep its removal in kpi_history."""
+    removed = session.execute(delete(KpiValue).where(KpiValue.partner_id == partner_id, KpiValue.metric == metric,
+                                                     KpiValue.month == month, KpiValue.source == source,
+                                                     KpiValue.attribution == attribution))
+    if removed.rowcount:
+        session.add(KpiHistory(partner_id=partner_id, metric=metric, month=month, source=source,
+                               attribution=attribution, value=None, at=now))

@@ -267,6 +267,30 @@ class KpiValue(Base):
     )
 
 
+class KpiHistory(Base):
+    """Every write of a KPI value, kept: kpi_values holds each key's latest value in place,
+    this says what it was at any instant (the digest's change week over week and vs the
+    same week last quarter). Written in the transaction of the write (storage/kpis.py);
+    `value` None: the value was removed then."""
+
+    __tablename__ = "kpi_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(16))
+    month: Mapped[str] = mapped_column(String(7))
+    source: Mapped[str] = mapped_column(String(16))
+    attribution: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # --- migration 0018: a quarter's entries up to an instant ---
+        Index("ix_kpi_history_month_at", "month", "at"),
+        Index("ix_kpi_history_partner", "partner_id"),  # a partner's deletion cascades by index
+    )
+
+
 class KpiTarget(Base):
     """A joint-business-plan target for a quarter (YYYY-Qn) or a month (YYYY-MM)."""
 

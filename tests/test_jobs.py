@@ -16,7 +16,6 @@ from jobs.runner import dry_run, run_job
 from storage import kpis, ledger, onboarding, partners, qbrs, requests
 from storage.db import unit_of_work
 from storage.models import JobRun, NotificationLedger
-from storage.periods import business_hours
 from tests.conftest import make_settings, texts
 
 UTC = timezone.utc
@@ -129,13 +128,6 @@ def test_claimer_reminded_once_at_twice_the_sla(job_settings, slack, fake_slack)
     assert run_job("request-escalations", settings=job_settings, slack=slack, now=start + timedelta(hours=80)).sent == 0
 
 
-def test_business_hours_skip_weekends_and_follow_dst():
-    berlin = ZoneInfo("Europe/Berlin")
-    friday = datetime(2026, 3, 27, 17, 0, tzinfo=berlin)
-    monday = datetime(2026, 3, 30, 9, 0, tzinfo=berlin)  # DST began on Sunday the 29th
-    assert business_hours(friday, monday, berlin) == pytest.approx(7 + 9)
-
-
 def seed_digest_data():
     acme = add_partner("Acme")
     globex = add_partner("Globex", stage="at-risk")
@@ -157,7 +149,9 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     assert post.args["channel"] == "C0DIGEST" and "week 2026-W48" in body
     # Attainment over the partners with a target, as on their cards: Acme's $30K of its $80K.
     assert "*revenue* $40K · $30K of $80K target (38%)" in body
-    assert "1. *Acme* $30K" in body and "*At risk (1)*: *Globex*" in body
+    assert "pace 65%: *behind*" in body  # 60 of the quarter's 92 days gone by the week's end
+    assert "1. *Acme* $30K" in body and "*At risk (1)*, worst first\n• *Globex* (" in body
+    assert "• <@UOWNER1> · 2 partners · revenue 38% of target (pace 65%) · 1 at risk" in body
     assert "*This week*: 1 interaction logged" in body
     (get_url,) = fake_slack.calls_to("files.getUploadURLExternal")
     assert get_url.args["filename"] == "attainment-2026-W48.png"
@@ -166,11 +160,12 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     (complete,) = fake_slack.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "C0DIGEST" and complete.args["thread_ts"] == post.args.get("ts", complete.args["thread_ts"])
     assert fake_slack.calls_to("files.upload") == []
-    # Next week: the change since the last digest.
+    # Next week: the change on the week, from the KPI history.
     with unit_of_work() as s:
         kpis.set_kpi(session=s, partner_id=1, metric="revenue", month="2026-12", value=Decimal("5000"), user_id="U1", now=NOW)
     run_job("kpi-digest", settings=job_settings, slack=slack, now=monday + timedelta(days=7, hours=1))
-    assert "+$5K since last digest" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
+    assert "*revenue* $45K · $35K of $80K target (44%)" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
+    assert "+$5K on the week" in texts(fake_slack.calls_to("chat.postMessage")[1].args["blocks"])
 
 
 def test_empty_digest_says_nothing_to_report(job_settings, slack, fake_slack):

@@ -131,7 +131,10 @@ def _apply(session, deals: list[Deal], report: Report, *, months: list[str], now
     matcher = Matcher(partners.names_and_crm_ids(session=session))
     totals = _totals(deals, matcher, report, months)
     existing = kpis.values_of_source(session=session, source="crm", months=months)
-    kpis.delete_values_of_source(session=session, source="crm", months=months)
+    # Values the CRM no longer has go; the others are set in place (an unchanged one is left
+    # alone), so the KPI history records what changed, not every sync.
+    kpis.delete_values(session=session, source="crm", now=now, keys=[
+        key for key in existing if (key[0], key[2], key[3]) not in totals])
     for (pid, month, attribution), (revenue, count) in sorted(totals.items()):
         for metric, value in (("revenue", revenue), ("deals", Decimal(count))):
             old = existing.get((pid, metric, month, attribution))
@@ -142,7 +145,7 @@ def _apply(session, deals: list[Deal], report: Report, *, months: list[str], now
             report.values_written += 1
             if overwrite:
                 kpis.delete_value(session=session, partner_id=pid, metric=metric, month=month, source="manual",
-                                  attribution=attribution)
+                                  attribution=attribution, now=now)
     for (pid, metric, month, attribution), old in existing.items():
         if (pid, month, attribution) not in totals:
             report.changes.append(removed_line(matcher.names.get(pid, pid), metric, month, old))
