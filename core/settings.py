@@ -44,6 +44,12 @@ class BusinessWeek:
     opens: time
     closes: time | None
 
+    @property
+    def hours_a_day(self) -> float:
+        """The length of one working day (a day that changes clocks aside)."""
+        closes = self.closes.hour * 60 + self.closes.minute if self.closes else 24 * 60
+        return (closes - self.opens.hour * 60 - self.opens.minute) / 60
+
     def __str__(self) -> str:
         runs: list[list[int]] = []
         for d in sorted(self.days):

@@ -42,22 +42,6 @@ def days_between(earlier: datetime, later: datetime) -> int:
     return max((later - earlier) // timedelta(days=1), 0)
 
 
-def business_hours(start: datetime, end: datetime, zone: ZoneInfo) -> float:
-    """Hours between two instants that fall on Monday–Friday in `zone` (SLA clock)."""
-    if end <= start:
-        return 0.0
-    total = 0.0
-    cursor = start.astimezone(zone)
-    stop = end.astimezone(zone)
-    while cursor < stop:
-        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time(), zone)
-        segment_end = min(next_midnight, stop)
-        if cursor.weekday() < 5:
-            total += (segment_end - cursor).total_seconds() / 3600
-        cursor = segment_end
-    return total
-
-
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"

@@ -39,6 +39,11 @@ def set_route(*, session: Session, team: str, channel_id: str, usergroup_id: str
     return previous
 
 
+def set_sla(*, session: Session, team: str, sla_hours: int | None) -> None:
+    """A routed team's own SLA in business hours; None goes back to PARTNERBOT_REQUEST_SLA_HOURS."""
+    session.execute(update(Route).where(Route.team == team).values(sla_hours=sla_hours))
+
+
 def create(
     *, session: Session, partner_id: int, team: str, text: str, requester_id: str,
     origin_channel_id: str | None, due_on: str | None, now: datetime, view_id: str | None = None,

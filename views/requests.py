@@ -102,11 +102,18 @@ def request_list(
     return blocks[:MAX_BLOCKS]
 
 
-def route_table(routes: dict[str, str]) -> list[dict[str, Any]]:
+def route_table(routes: dict[str, str], *, slas: dict[str, int], default_sla: int, business_hours: str,
+                holidays: list[str]) -> list[dict[str, Any]]:
+    """Each team's channel and SLA, and the clock the SLAs run on."""
+    closed = f"; closed on {escape(', '.join(holidays))} holidays" if holidays else ""
+    clock = context(f"SLAs count business hours: {escape(business_hours)}{closed}. "
+                    f"Set a team's own with `/partner route legal #legal-requests sla:48h`.")
     if not routes:
-        return [section("No team has a channel yet. An admin sets one with `/partner route legal #legal-requests`.")]
-    lines = ["*Where requests go*"] + [f"• *{team}* → <#{channel}>" for team, channel in routes.items()]
-    return lines_section(lines)
+        return [section("No team has a channel yet. An admin sets one with `/partner route legal #legal-requests`."), clock]
+    lines = ["*Where requests go*"] + [
+        f"• *{team}* → <#{channel}> · SLA {slas[team]} h" if team in slas else
+        f"• *{team}* → <#{channel}> · SLA {default_sla} h (default)" for team, channel in routes.items()]
+    return [*lines_section(lines), clock]
 
 
 class RequestRef(RootModel[int]):
