@@ -1,6 +1,6 @@
 """`partnerbot` command line (SPEC §4): the argument parser and `main`. The
 subcommands live in bot/cli_serve.py (run, serve, scheduler), bot/cli_jobs.py
-(jobs, sync) and bot/cli_data.py (db, console, demo, import, export, manifest);
+(jobs, sync) and bot/cli_data.py (db, console, demo, import, export, report, manifest);
 bot/cli_common.py has what they share."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from core.redact import setup_logging
 from core.settings import SettingsError, get_settings
 from bot.cli_common import CommandError, database_problem, settings_for
-from bot.cli_data import cmd_console, cmd_db, cmd_demo, cmd_export, cmd_import, cmd_manifest
+from bot.cli_data import cmd_console, cmd_db, cmd_demo, cmd_export, cmd_import, cmd_manifest, cmd_report
 from bot.cli_jobs import cmd_jobs_list, cmd_jobs_run, cmd_sync
 from bot.cli_serve import cmd_run, cmd_scheduler, cmd_serve
 
@@ -98,6 +98,14 @@ def _add_transfer(sub: Subparsers) -> None:
     exp.add_argument("what", choices=["partners", "interactions", "kpis", "deals", "requests"])
     exp.add_argument("file", nargs="?", help="default: standard output")
     exp.set_defaults(func=cmd_export)
+
+    rep = sub.add_parser("report", help="the /partner report's figures as CSV (section,quarter,group,key,metric,measure,value)")
+    rep.add_argument("quarter", nargs="?", help="a fiscal quarter like 2026-Q3 (default: this one)")
+    rep.add_argument("--owner", metavar="USER_ID", help="only this owner's partners (a Slack user ID like U0123ABCD)")
+    rep.add_argument("--type", choices=["channel", "alliance", "technology"], help="only partners of this type")
+    rep.add_argument("--tier", help="only partners of this tier (any case)")
+    rep.add_argument("--csv", action="store_true", required=True, help="print CSV on standard output (the only format)")
+    rep.set_defaults(func=cmd_report)
 
 
 def _add_manifest(sub: Subparsers) -> None:

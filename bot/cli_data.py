@@ -1,4 +1,4 @@
-"""`partnerbot db`, `console`, `demo`, `import`, `export` and `manifest`: the
+"""`partnerbot db`, `console`, `demo`, `import`, `export`, `report` and `manifest`: the
 database and the files around it."""
 
 from __future__ import annotations
@@ -132,6 +132,45 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(f"cannot export to {path}: {error.strerror or error}", code=2) from None
         raise
     print(f"exported {plural(count, args.what.removesuffix('s'))} to {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The `/partner report` figures (storage/report.py, the same as in Slack) as one CSV on stdout."""
+    import csv
+    from datetime import datetime, timezone
+
+    from bot.transfer import _cell
+    from commands.dates import period
+    from commands.errors import UserError
+    from core.settings import SLACK_USER_ID
+    from storage import report
+    from storage.db import unit_of_work
+    from storage.periods import local_today, month_of, quarter_of
+
+    now = datetime.now(timezone.utc)
+    fiscal_start, zone = settings.fiscal_year_start, settings.zone
+    current = quarter_of(month_of(local_today(now, zone)), fiscal_start=fiscal_start)
+    quarter = current
+    if args.quarter:
+        try:
+            quarter = period(args.quarter)
+        except UserError:
+            quarter = ""
+        if "Q" not in quarter:
+            raise CommandError(f"{args.quarter!r} is not a quarter: give one like {current}", code=2)
+    if args.owner and not SLACK_USER_ID.match(args.owner):
+        raise CommandError(f"--owner takes a Slack user ID like U0123ABCD, not {args.owner!r}", code=2)
+    _, start, _ = report.quarter_span(quarter, fiscal_start=fiscal_start, zone=zone)
+    if start > now:
+        raise CommandError(f"{quarter} has not started yet; this quarter is {current}", code=2)
+    prepare(settings)
+    filters = report.Filters(owner_id=args.owner, type=args.type, tier=args.tier.strip() if args.tier else None)
+    with unit_of_work(read_only=True) as session:
+        found = report.build(session, quarter=quarter, now=now, zone=zone, fiscal_start=fiscal_start, filters=filters)
+    writer = csv.writer(sys.stdout)
+    writer.writerow(report.HEADER)
+    writer.writerows([_cell(value) for value in row] for row in report.flat(found))
     return 0
 
 

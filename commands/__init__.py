@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from views.messages import error_blocks
-from commands import add, ask, deal, help_, history, jobs_, link, list_, log, onboard, qbr, requests_, route, scorecard, stage, status, undo
+from commands import add, ask, deal, help_, history, jobs_, link, list_, log, onboard, qbr, report, requests_, route, scorecard, stage, status, undo
 from commands.kpi import Kpi, Target
 from commands.manage import Archive, Channel, Owner, Reassign, Rename
 from commands.context import Caller, Context, Reply
@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, Any] = {  # word → module (or class) with USAGE, DESCRI
     "undo": undo,
     "history": history,
     "jobs": jobs_,
+    "report": report,
 }
 
 __all__ = ["Caller", "Context", "Reply", "UserError", "SUBCOMMANDS", "handle", "error_reply", "is_read_only"]

@@ -11,18 +11,22 @@ statement per partner), filtered by owner, type and tier.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import Numeric, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from storage.kpis import LEVELS, METRICS, _effective_in, _summed
-from storage.models import KpiTarget, KpiValue, Partner
-from storage.periods import local_today, month_bounds, month_of
+from storage.models import (Change, DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Stage,
+                            UTCDateTime)
+from storage.onboarding import STEPS
+from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
 
 Group = Literal["owner", "type", "tier"]
 
@@ -217,3 +221,311 @@ def attainment_by(
         return Attainments(quarter, pace(months, as_of, zone), total, [])
     figures = {m: sum((r.figures[m] for r in rows), Figure(m)) for m in METRICS}
     return Attainments(quarter, pace(months, as_of, zone), GroupAttainment(None, sum(r.partners for r in rows), figures), rows)
+
+
+# --- the funnel by stage ----------------------------------------------------------------
+# The stage a partner was in at a past time is rebuilt from two records: the partner's
+# stage_changed_at (its current stage has held since then), and the audit trail, whose
+# partner.fields / step.done changes each store the partner's fields as they were just
+# before the change. So the stage at T is the current stage when it was set by T, else the
+# stage recorded by the partner's first such change after T. (A stage set by a CSV import
+# or put back by `undo` leaves no record: there the current stage stands in.)
+
+FUNNEL = (Stage.PROSPECT.value, Stage.ONBOARDING.value, Stage.ACTIVE.value)  # the way in, in order
+_PROGRESS = {Stage.PROSPECT.value: 0, Stage.ONBOARDING.value: 1, Stage.ACTIVE.value: 2, Stage.AT_RISK.value: 2}
+_SNAPSHOTS = ("partner.fields", "step.done")
+
+
+def _recorded_stage(session: Session):
+    """The stage a change's stored snapshot holds (JSON in `changes.undo`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_extract_path_text(cast(Change.undo, JSONB), "fields", "stage")
+    return func.json_extract(Change.undo, "$.fields.stage")
+
+
+def _stage_at(session: Session, point):
+    """A partner's stage at `point` (a per-partner SQL expression), as the note above says."""
+    recorded = (select(_recorded_stage(session)).where(Change.partner_id == Partner.id, Change.kind.in_(_SNAPSHOTS),
+                                                       Change.at > point)
+                .order_by(Change.id).limit(1).scalar_subquery())
+    return case((Partner.stage_changed_at <= point, Partner.stage), else_=func.coalesce(recorded, Partner.stage))
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Of the partners in stage `stage` at the quarter's start (or added in it during the
+    quarter), how many had moved past it by the quarter's end (at-risk counts as active;
+    churned never counts)."""
+
+    stage: str
+    next: str
+    entered: int
+    moved_on: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.moved_on / self.entered if self.entered else None
+
+
+@dataclass(frozen=True)
+class Funnel:
+    quarter: str
+    counts: dict[str, int]  # stage → partners in it at the quarter's end (or now, for this quarter)
+    conversions: list[Conversion]  # prospect → onboarding, onboarding → active
+
+
+def funnel(session: Session, *, quarter: str, start: datetime, end: datetime, filters: Filters = Filters()) -> Funnel:
+    """Stages at the end of [start, end) and conversion between consecutive funnel stages
+    over it, for the partners that existed and were not archived at `end`; one statement."""
+    begin = literal(start, UTCDateTime())
+    finish = literal(end, UTCDateTime())
+    first = case((Partner.created_at > begin, Partner.created_at), else_=begin)
+    pairs = (select(_stage_at(session, first).label("was"), _stage_at(session, finish).label("now"))
+             .where(Partner.created_at < finish, or_(Partner.archived_at.is_(None), Partner.archived_at > finish),
+                    *filters.clauses())
+             .subquery())
+    moves = session.execute(select(pairs.c.was, pairs.c.now, func.count()).group_by(pairs.c.was, pairs.c.now)).all()
+    counts = {s.value: 0 for s in Stage}
+    for _, now, n in moves:
+        counts[now] = counts.get(now, 0) + n
+    conversions = []
+    for here, there in zip(FUNNEL, FUNNEL[1:]):
+        entered = sum(n for was, _, n in moves if was == here)
+        moved = sum(n for was, now, n in moves if was == here and _PROGRESS.get(now, -1) > _PROGRESS[here])
+        conversions.append(Conversion(here, there, entered, moved))
+    return Funnel(quarter, counts, conversions)
+
+
+# --- onboarding cohorts -----------------------------------------------------------------
+# A partner's first deal is its earliest deal registration that stands: registered, or
+# approved (a conflict or a partner's submission that was approved); one under review, in
+# conflict or rejected does not count. Onboarding is complete when every step of the
+# partner's type (storage/onboarding.py STEPS) is done; its time is the last step's.
+
+FIRST_DEAL = (DealStatus.REGISTERED.value, DealStatus.APPROVED.value)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    quarter: str  # the quarter the partners were added in
+    added: int
+    aged_90: int  # of them, partners at least 90 days old at the report's time (the 90-day share's base)
+    deal_90: int  # … with a first deal within 90 days of being added
+    aged_180: int
+    deal_180: int
+    with_deal: int  # partners with a first deal so far
+    median_days_to_deal: float | None  # over those with a first deal
+    completed: int  # partners whose onboarding checklist is complete
+    median_days_to_complete: float | None  # over those
+
+
+def _days(session: Session, later, earlier):
+    """Days from `earlier` to `later` (fractional), in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def _median(session: Session, rows, value, by) -> dict[str, float]:
+    """The median of `value` per `by` over `rows` (a subquery), by row numbers (both databases)."""
+    ranked = select(by.label("by"), value.label("v"),
+                    func.row_number().over(partition_by=by, order_by=value).label("rn"),
+                    func.count().over(partition_by=by).label("n")).where(value.is_not(None)).select_from(rows).subquery()
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
+    return {k: float(m) for k, m in session.execute(select(ranked.c.by, func.avg(ranked.c.v)).where(middle).group_by(ranked.c.by))}
+
+
+def cohorts(session: Session, *, quarters: list[tuple[str, datetime, datetime]], as_of: datetime,
+            filters: Filters = Filters()) -> list[Cohort]:
+    """One cohort per (quarter, start, end): partners added in it, how soon they
+    registered a first deal and completed onboarding, as known at `as_of`; three statements."""
+    first_deal = (select(DealRegistration.partner_id, func.min(DealRegistration.registered_at).label("at"))
+                  .where(DealRegistration.status.in_(FIRST_DEAL), DealRegistration.registered_at <= as_of)
+                  .group_by(DealRegistration.partner_id).subquery())
+    steps = (select(OnboardingStep.partner_id, func.count().label("done"), func.max(OnboardingStep.done_at).label("at"))
+             .where(OnboardingStep.done_at <= as_of).group_by(OnboardingStep.partner_id).subquery())
+    needed = case(*((Partner.type == kind, len(listed)) for kind, listed in STEPS.items()), else_=-1)
+    cohort = case(*((and_(Partner.created_at >= start, Partner.created_at < end), literal(name)) for name, start, end in quarters))
+    to_deal = _days(session, first_deal.c.at, Partner.created_at)
+    to_complete = case((steps.c.done >= needed, _days(session, steps.c.at, Partner.created_at)))
+    rows = (select(cohort.label("cohort"), Partner.created_at, to_deal.label("to_deal"), to_complete.label("to_complete"))
+            .outerjoin(first_deal, first_deal.c.partner_id == Partner.id).outerjoin(steps, steps.c.partner_id == Partner.id)
+            .where(Partner.created_at >= quarters[0][1], Partner.created_at < quarters[-1][2], Partner.created_at <= as_of,
+                   *filters.clauses())
+            .subquery())
+
+    def aged(days: int):
+        return func.sum(case((rows.c.created_at <= as_of - timedelta(days=days), 1), else_=0))
+
+    def within(days: int):
+        return func.sum(case((and_(rows.c.created_at <= as_of - timedelta(days=days), rows.c.to_deal <= days), 1), else_=0))
+
+    counted = {r[0]: r[1:] for r in session.execute(
+        select(rows.c.cohort, func.count(), aged(90), within(90), aged(180), within(180), func.count(rows.c.to_deal),
+               func.count(rows.c.to_complete)).group_by(rows.c.cohort))}
+    to_deal_median = _median(session, rows, rows.c.to_deal, rows.c.cohort)
+    to_complete_median = _median(session, rows, rows.c.to_complete, rows.c.cohort)
+    out = []
+    for name, _, _ in quarters:
+        added, a90, d90, a180, d180, dealt, completed = (int(x or 0) for x in counted.get(name, (0,) * 7))
+        out.append(Cohort(name, added, a90, d90, a180, d180, dealt, to_deal_median.get(name), completed,
+                          to_complete_median.get(name)))
+    return out
+
+
+# --- the quarter's forecast -------------------------------------------------------------
+# Forecast = sourced revenue so far this quarter + the open sourced deal registrations
+# (registered, under review or in conflict) expected to close in the quarter — by their
+# expected close, else registered during it — each weighted by its partner's approve rate
+# (approved ÷ decided, all its deals so far; the workspace's rate for a partner with none
+# decided, 100 % when nothing was ever decided). A quarter that has ended has no pipeline.
+
+OPEN = (DealStatus.REGISTERED.value, DealStatus.REVIEW.value, DealStatus.CONFLICT.value)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    quarter: str
+    so_far: Decimal  # sourced revenue so far (the attainment section's revenue)
+    pipeline: Decimal  # open registrations counted, unweighted
+    deals: int  # how many
+    weighted: Decimal  # … weighted by approve rates
+    target: Decimal | None  # the revenue targets set for the quarter, summed
+
+    @property
+    def total(self) -> Decimal:
+        return self.so_far + self.weighted
+
+    @property
+    def ratio(self) -> float | None:
+        return float(self.total / self.target) if self.target else None
+
+
+def _rate(approved, decided):
+    return cast(approved, Numeric(18, 6)) / func.nullif(decided, 0)
+
+
+def pipeline(session: Session, *, start: datetime, end: datetime, as_of: datetime,
+             filters: Filters = Filters()) -> tuple[Decimal, int, Decimal]:
+    """(open value, deals, weighted value) of the registrations the forecast counts; one statement."""
+    if as_of >= end:
+        return Decimal(0), 0, Decimal(0)
+    approved = func.sum(case((DealRegistration.status == DealStatus.APPROVED.value, 1), else_=0))
+    decided = (select(DealRegistration.partner_id, approved.label("approved"), func.count().label("decided"))
+               .where(DealRegistration.status.in_((DealStatus.APPROVED.value, DealStatus.REJECTED.value)),
+                      DealRegistration.decided_at <= as_of)
+               .group_by(DealRegistration.partner_id).subquery())
+    workspace = select(func.coalesce(_rate(func.sum(decided.c.approved), func.sum(decided.c.decided)), 1)).scalar_subquery()
+    weight = func.coalesce(_rate(decided.c.approved, decided.c.decided), workspace)
+    in_quarter = case(
+        (DealRegistration.expected_close.is_not(None),
+         and_(DealRegistration.expected_close >= start.date(), DealRegistration.expected_close < end.date())),
+        else_=and_(DealRegistration.registered_at >= start, DealRegistration.registered_at < end))
+    value, deals, weighted = session.execute(
+        select(func.sum(DealRegistration.amount), func.count(), func.sum(DealRegistration.amount * weight))
+        .join(Partner, Partner.id == DealRegistration.partner_id)
+        .outerjoin(decided, decided.c.partner_id == DealRegistration.partner_id)
+        .where(DealRegistration.status.in_(OPEN), DealRegistration.attribution == "sourced",
+               DealRegistration.registered_at <= as_of, in_quarter, *filters.clauses())
+    ).one()
+    cents = Decimal("0.01")
+    return Decimal(value or 0).quantize(cents), deals, Decimal(str(weighted or 0)).quantize(cents)
+
+
+# --- the whole report -------------------------------------------------------------------
+
+
+def quarter_span(quarter: str, *, fiscal_start: int, zone: ZoneInfo) -> tuple[list[str], datetime, datetime]:
+    """A fiscal quarter's months and its [start, end) in the team's time zone."""
+    months = quarter_months(quarter, fiscal_start=fiscal_start)
+    return months, month_bounds(months[0], zone)[0], month_bounds(months[-1], zone)[1]
+
+
+def quarter_before(quarter: str, *, fiscal_start: int) -> str:
+    first = quarter_months(quarter, fiscal_start=fiscal_start)[0]
+    year, month = int(first[:4]), int(first[5:7])
+    return quarter_of(f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}", fiscal_start=fiscal_start)
+
+
+COHORT_QUARTERS = 4  # the report's quarter and the three before it
+
+
+@dataclass(frozen=True)
+class Report:
+    quarter: str
+    as_of: datetime  # now, or the quarter's end for a quarter that is over
+    quarter_end: datetime
+    filters: Filters
+    attainment: Attainments  # by owner (its total is the filtered workspace)
+    by_type: Attainments
+    funnel: Funnel
+    funnel_before: Funnel  # the quarter before
+    cohorts: list[Cohort]  # oldest first
+    forecast: Forecast
+
+
+def build(session: Session, *, quarter: str, now: datetime, zone: ZoneInfo, fiscal_start: int,
+          filters: Filters = Filters()) -> Report:
+    """Every section of the report for one quarter (as of now, or its end when it is over):
+    a dozen grouped statements, whatever the number of partners."""
+    months, start, end = quarter_span(quarter, fiscal_start=fiscal_start, zone=zone)
+    as_of = min(now, end)
+    by_owner = attainment_by(session, quarter=quarter, months=months, as_of=as_of, zone=zone, group="owner", filters=filters)
+    by_type = attainment_by(session, quarter=quarter, months=months, as_of=as_of, zone=zone, group="type", filters=filters)
+    before = quarter_before(quarter, fiscal_start=fiscal_start)
+    _, before_start, _ = quarter_span(before, fiscal_start=fiscal_start, zone=zone)
+    spans, name = [], quarter
+    for _ in range(COHORT_QUARTERS):
+        _, s, e = quarter_span(name, fiscal_start=fiscal_start, zone=zone)
+        spans.insert(0, (name, s, e))
+        name = quarter_before(name, fiscal_start=fiscal_start)
+    revenue = by_owner.total.figures["revenue"]
+    value, deals, weighted = pipeline(session, start=start, end=end, as_of=as_of, filters=filters)
+    return Report(
+        quarter=quarter, as_of=as_of, quarter_end=end, filters=filters, attainment=by_owner, by_type=by_type,
+        funnel=funnel(session, quarter=quarter, start=start, end=as_of, filters=filters),
+        funnel_before=funnel(session, quarter=before, start=before_start, end=start, filters=filters),
+        cohorts=cohorts(session, quarters=spans, as_of=as_of, filters=filters),
+        forecast=Forecast(quarter, revenue.sourced, value, deals, weighted, revenue.target),
+    )
+
+
+# --- the same figures as rows (`partnerbot report --csv`) ---------------------------------
+
+HEADER = ("section", "quarter", "group", "key", "metric", "measure", "value")
+
+
+def _ratio(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 4)))
+
+
+def flat(report: Report) -> Iterator[tuple]:
+    """Every figure of the report as one long table (HEADER): a row per section, quarter,
+    group (all, owner, type, stage, conversion, cohort), key, metric, measure and value;
+    shares are fractions (0.15), money in the currency's units, days fractional."""
+    q = report.quarter
+    yield "attainment", q, "all", "", "", "pace", _ratio(report.attainment.pace)
+    for group, rows in (("all", [report.attainment.total]), ("owner", report.attainment.rows), ("type", report.by_type.rows)):
+        for row in rows:
+            key = row.key or ""
+            yield "attainment", q, group, key, "", "partners", row.partners
+            for metric, f in row.figures.items():
+                for measure, value in (("sourced", f.sourced), ("influenced", f.influenced), ("attained", f.attained),
+                                       ("target", f.target), ("ratio", _ratio(f.ratio))):
+                    yield "attainment", q, group, key, metric, measure, value
+    for stages in (report.funnel_before, report.funnel):
+        for stage, count in stages.counts.items():
+            yield "funnel", stages.quarter, "stage", stage, "", "partners", count
+        for c in stages.conversions:
+            key = f"{c.stage}>{c.next}"
+            for measure, value in (("entered", c.entered), ("moved_on", c.moved_on), ("rate", _ratio(c.rate))):
+                yield "funnel", stages.quarter, "conversion", key, "", measure, value
+    for c in report.cohorts:
+        for measure in ("added", "aged_90", "deal_90", "aged_180", "deal_180", "with_deal", "median_days_to_deal",
+                        "completed", "median_days_to_complete"):
+            value = getattr(c, measure)
+            yield "cohort", c.quarter, "cohort", "", "", measure, _ratio(value) if isinstance(value, float) else value
+    f = report.forecast
+    for measure, value in (("so_far", f.so_far), ("pipeline", f.pipeline), ("deals", f.deals), ("weighted", f.weighted),
+                           ("forecast", f.total), ("target", f.target), ("ratio", _ratio(f.ratio))):
+        yield "forecast", q, "all", "", "revenue", measure, value
