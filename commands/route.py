@@ -7,6 +7,7 @@ import re
 
 from views.messages import confirmation
 from views.requests import route_table
+from views.text import escape
 from commands.context import Context, Reply
 from core.messenger import SHARED
 from core.settings import parse_business_hours
@@ -16,7 +17,7 @@ from commands.permissions import require_admin
 from commands.teams import routing, team_name
 from storage import requests, sla
 
-USAGE = "route <team> <#channel> [@user-group] [sla:<hours>h]"
+USAGE = "route <team> [<#channel> [@user-group]] [sla:<hours>h]"
 DESCRIPTION = "admins: where a team's requests go and its SLA in business hours (`route` alone shows the table)"
 SLA_RANGE = (1, 24 * 30)  # as PARTNERBOT_REQUEST_SLA_HOURS
 DEFAULT = "default"
@@ -31,6 +32,8 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     if any((kv := t.key_value()) and kv[0] == "sla" and not kv[1].raw for t in rest):
         raise ParseError(_sla_hint("`sla:` needs a number of business hours right after the colon", ctx), usage=USAGE)
     rest, options = split_options(rest, {"sla"})
+    if len(rest) == 1 and "sla" in options:
+        return _sla_only(rest[0], options["sla"], ctx)
     if len(rest) not in (2, 3):
         raise UserError("Give a team and a channel picked with #, and optionally a user group picked with @ "
                         "and the team's SLA like `sla:48h`.", usage=USAGE)
@@ -53,14 +56,28 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     previous = requests.set_route(session=ctx.session, team=team, channel_id=channel, usergroup_id=group,
                                   user_id=ctx.caller.user_id, now=ctx.now)
     if "sla" in options:
-        requests.set_sla(session=ctx.session, team=team, sla_hours=hours)
+        requests.set_sla(session=ctx.session, team=team, sla_hours=hours, user_id=ctx.caller.user_id, now=ctx.now)
     was = f" (was <#{previous}>)" if previous and previous != channel else ""
     mention = f"; escalations mention <!subteam^{group}>" if group else ""
-    own = sla.team_slas(session=ctx.session).get(team)
-    clock = (f"SLA {own} business hours" if own else
-             f"SLA {ctx.settings.request_sla_hours} business hours (the default, PARTNERBOT_REQUEST_SLA_HOURS)")
     return Reply(text=f"{team} requests go to the channel now.",
-                 blocks=confirmation(f"*{team}* requests now go to <#{channel}>{was}{mention}; {clock}."))
+                 blocks=confirmation(f"*{team}* requests now go to <#{channel}>{was}{mention}; {_sla_now(team, ctx)}."))
+
+
+def _sla_only(team_token: Token, option: Token, ctx: Context) -> Reply:
+    """`route legal sla:48h`: a team routed in Slack keeps its channel and user group."""
+    require_admin(ctx, "change where requests go")
+    team = team_name(team_token, usage=USAGE)
+    hours = sla_hours(option, ctx)
+    if not requests.set_sla(session=ctx.session, team=team, sla_hours=hours, user_id=ctx.caller.user_id, now=ctx.now):
+        raise UserError(f"*{team}* has no channel set with `/partner route` yet; give it one with its SLA: "
+                        f"`/partner route {team} #channel sla:{escape(option.text)}`.", usage=USAGE)
+    return Reply(text=f"{team} SLA changed.", blocks=confirmation(f"*{team}* requests: {_sla_now(team, ctx)}."))
+
+
+def _sla_now(team: str, ctx: Context) -> str:
+    own = sla.team_slas(session=ctx.session).get(team)
+    return (f"SLA {own} business hours" if own else
+            f"SLA {ctx.settings.request_sla_hours} business hours (the default, PARTNERBOT_REQUEST_SLA_HOURS)")
 
 
 def sla_hours(token: Token, ctx: Context) -> int | None:

@@ -39,9 +39,13 @@ def set_route(*, session: Session, team: str, channel_id: str, usergroup_id: str
     return previous
 
 
-def set_sla(*, session: Session, team: str, sla_hours: int | None) -> None:
-    """A routed team's own SLA in business hours; None goes back to PARTNERBOT_REQUEST_SLA_HOURS."""
-    session.execute(update(Route).where(Route.team == team).values(sla_hours=sla_hours))
+def set_sla(*, session: Session, team: str, sla_hours: int | None, user_id: str, now: datetime) -> bool:
+    """A team's own SLA in business hours (None: back to PARTNERBOT_REQUEST_SLA_HOURS); False
+    when the team has no route set in Slack to keep it with."""
+    result = session.execute(update(Route).where(Route.team == team)
+                             .values(sla_hours=sla_hours, updated_by=user_id, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def create(

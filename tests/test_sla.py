@@ -219,6 +219,21 @@ def test_route_sla_changes_when_a_request_escalates(slack_app, settings):
     assert "*legal* → <#C0LEGAL> · SLA 24 h (default)" in texts(slack_app.command("route")["blocks"])
 
 
+def test_route_team_sla_alone_keeps_the_channel_and_user_group(slack_app):
+    slack_app.fake.add_channel("C0LEGAL", name="legal-requests", is_member=True)
+    slack_app.command("route legal <#C0LEGAL|legal-requests> <!subteam^S0LEGAL|@legal-team>", user="UADMIN1")
+    assert "*legal* requests: SLA 12 business hours." in texts(slack_app.command("route legal sla:12h", user="UADMIN1")["blocks"])
+    with unit_of_work() as s:
+        legal = s.get(Route, "legal")
+        assert (legal.channel_id, legal.usergroup_id, legal.sla_hours) == ("C0LEGAL", "S0LEGAL", 12)
+    refused = texts(slack_app.command("route security sla:4h", user="UADMIN1")["blocks"])
+    assert "*security* has no channel set with `/partner route` yet; give it one with its SLA: " \
+           "`/partner route security #channel sla:4h`." in refused
+    assert "Only admins can change where requests go" in texts(slack_app.command("route legal sla:1h", user="UOWNER1")["blocks"])
+    with unit_of_work() as s:
+        assert s.get(Route, "legal").sla_hours == 12 and s.get(Route, "security") is None
+
+
 @pytest.mark.parametrize("option, expected", [
     ("sla:", "`sla:` needs a number of business hours right after the colon: write the team's SLA in business hours, "
              "like `sla:48h` (`sla:default` goes back to the default, 24 h)."),
