@@ -83,16 +83,16 @@ class SlackMessenger:
             log.warning("Slack %s failed: %s", method, type(error).__name__)
             return None, "network_error"
 
-    def shared_problem(self, channel: str) -> str | None:
+    def shared_problem(self, channel: str, *, fresh: bool = False) -> str | None:
         """None when Slack says this channel is not shared with another organisation;
         otherwise why nothing may be posted there. Decided at post time and failing
         closed: an error or no answer is a refusal. Only a positive answer is cached,
-        briefly."""
+        briefly — and `fresh` (a person's Share) always asks Slack now."""
         if is_user_id(channel):
             return None
         now = time.monotonic()
         with self._internal_lock:
-            if now - self._internal.get(channel, -INTERNAL_TTL) < INTERNAL_TTL:
+            if not fresh and now - self._internal.get(channel, -INTERNAL_TTL) < INTERNAL_TTL:
                 return None
         data, error = self._call("conversations.info", channel=channel)
         if data is None:

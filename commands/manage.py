@@ -144,7 +144,7 @@ class Channel:
     def open_desk(partner: Partner, channel: str, ctx: Context) -> Reply:
         """A Slack Connect channel: partner-safe mode, and the partner desk posted (and pinned) there."""
         text, blocks = desk_view(partner.name)
-        post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now.isoformat()}", channel, text, blocks,
+        post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now:%Y%m%dT%H%M%S}", channel, text, blocks,
                             partner_id=partner.id, pin=True)
         name = escape(partner.name)
         said = (f"<#{channel}> is shared with another organisation, so it is now the partner channel of *{name}*, in "

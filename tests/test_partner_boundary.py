@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.access import OUTSIDER, UNLINKED
+from bot.access import GUEST, NOT_LISTED, OUTSIDER, UNLINKED
 from bot.app import web_client
 from bot.slack import JobSlack
 from commands import SUBCOMMANDS
@@ -29,7 +29,7 @@ from jobs.runner import run_job, specs
 from storage.db import unit_of_work
 from storage.health import HEALTH_WRITE
 from storage.models import Base, Change, DealRegistration, DeskForm, HelpRequest, Partner, PartnerActivity
-from tests.conftest import texts
+from tests.conftest import serve, texts
 from views.ids import Action, Block, Shortcut, View
 
 # Channel IDs of at most 7 characters: see test_a_partner_channel_with_a_channel_id_of_slacks_usual_length.
@@ -234,6 +234,10 @@ class World:
 
 @pytest.fixture
 def world(slack_app) -> World:
+    return build_world(slack_app)
+
+
+def build_world(slack_app) -> World:
     """Acme (UOWNER1) linked to its Slack Connect channel, with Acme's person UEXT1; Hooli
     linked to its own shared channel, with Hooli's person; "Canary-7f3a Initech" linked to an
     internal channel and holding the customer Globex; legal and product routed; an internal
@@ -477,6 +481,39 @@ def test_a_channel_that_stops_being_shared_refuses_the_partner_and_still_serves_
     assert leaks(door.seen()) == []
 
 
+def test_a_guest_in_the_partner_channel_is_refused_at_its_desk_too(world):
+    door, fake = world.door, world.app.fake
+    fake.add_user("UGUEST1", is_restricted=True)
+    before = row_counts()
+    assert door.command("scorecard", user="UGUEST1")["text"] == GUEST
+    _, url = door.click(Action.DESK_SCORECARD, user="UGUEST1")
+    assert [r["text"] for r in door.replies(url)] == [GUEST]
+    door.click(Action.DESK_DEAL, user="UGUEST1")
+    assert texts(fake.calls_to("views.update")[-1].args["view"]["blocks"]) == GUEST
+    assert row_counts() == before
+
+
+def test_with_partnerbot_users_set_the_partner_is_served_at_its_desk_alone(settings, fake_slack):
+    """PARTNERBOT_USERS lists our people; a partner's people are never on it, yet its desk serves them."""
+    ours = frozenset({"UOWNER1", "UOWNER2", "UOWNER3", "UADMIN1"})
+    with serve(settings.model_copy(update={"users": ours}), fake_slack) as app:
+        world = build_world(app)
+        door = world.door
+        assert texts(door.command("scorecard Nosuchco")["blocks"]).startswith("Acme · scorecard")
+        assert door.command("status Acme")["text"] == ONLY
+        _, url = door.click(Action.DESK_SCORECARD)
+        assert texts(door.replies(url)[0]["blocks"]).startswith("Acme · scorecard")
+        view_id = door.desk_form(Action.DESK_DEAL)
+        assert door.submit(View.DESK_DEAL, deal_values("Globex"), view_id=view_id) == {}
+        assert "Deal registration received" in text_of(posted(app.fake, SHARED)[-1])
+        # Elsewhere, and on every internal surface, one line that names no partner.
+        elsewhere = [door.command(line, channel=GENERAL) for line in ("status Acme", "status Nosuchco", "scorecard")]
+        assert elsewhere[0] == elsewhere[1] == elsewhere[2] and elsewhere[0]["text"] in (OUTSIDER, NOT_LISTED), elsewhere
+        _, url = door.click(Action.SHARE, "status Acme")
+        assert [r["text"] for r in door.replies(url)] in ([OUTSIDER], [NOT_LISTED])
+        assert leaks(door.seen()) == []
+
+
 # --- 4. the canary, and 5. the audit trail ------------------------------------------------------------
 
 
@@ -610,11 +647,6 @@ def test_the_canary_never_crosses_the_boundary_while_the_partner_gets_everything
 def test_a_partner_channel_with_a_channel_id_of_slacks_usual_length(world, database_url, request):
     """Slack's channel IDs are usually 11 characters (C05ABCDEF12). The desk's ledger period
     is "<channel>:<ISO time>" in a String(40) column: 44 characters, refused by PostgreSQL."""
-    if database_url.startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "manage.Channel.open_desk claims the desk post with period f'{channel}:{now.isoformat()}' "
-            "(44 chars for an 11-char channel ID) in notification_ledger.period String(40): PostgreSQL raises "
-            "StringDataRightTruncation and linking a shared channel fails with 'Something went wrong'")))
     channel = "C05GLOBEX12"
     world.app.fake.add_channel(channel, name="globex-shared", is_ext_shared=True)
     world.app.command("add Globex type:channel", user="UOWNER1")
@@ -638,11 +670,6 @@ def test_someone_of_another_organisation_made_owner_is_never_sent_our_dms(world)
     assert leaks(door.seen()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/slack.py SlackMessenger.shared_problem believes 'internal' for INTERNAL_TTL (120 s): a Share "
-    "(bot/listeners/command.py share) in a channel shared with the partner within 2 minutes of an earlier "
-    "internal answer posts the whole status card in_channel (health, internal request text) - while the "
-    "partner door (bot/access.py, conversations.info never cached) already lets the partner's people in"))
 def test_an_internal_channel_that_becomes_shared_gets_nothing_internal_posted(world):
     """A partner linked to an internal channel, which is later shared with the partner's
     organisation: from then on nothing internal may be posted there (Share included)."""
@@ -661,12 +688,6 @@ def test_an_internal_channel_that_becomes_shared_gets_nothing_internal_posted(wo
     assert said.get("response_type") == "ephemeral" and "shared with another organisation" in said["text"], said
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "views/partner_facing.deal_received and deal_outcome build the top-level `text` from the partner's customer "
-    "name unescaped, and commands/desk.py sends it as the Notification text: chat.postMessage in the partner "
-    "channel gets text 'Deal registration received for <!channel> Globex <@UADMIN1>: under review.' (SPEC §9: "
-    "the `text` fallback is escaped) - a partner's person makes partnerbot @channel its own channel and mention "
-    "our people"))
 def test_what_a_partner_types_is_shown_as_typed_never_as_a_mention_or_link(world):
     door, app, fake = world.door, world.app, world.app.fake
     view_id = door.desk_form(Action.DESK_DEAL)

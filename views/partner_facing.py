@@ -4,7 +4,9 @@ receipts and outcomes posted in the thread of each submission.
 Everything here is built from the partner's own words and a few partner-facing facts
 (its name, a deal's customer, amount and status, a request's category and status).
 Nothing internal is passed in, so nothing internal can come out: no health, notes,
-interaction summaries, owners, internal team names or other partners."""
+interaction summaries, owners, internal team names or other partners. Like every
+message of ours, the top-level `text` fallback is escaped as the blocks are: what a
+partner typed is shown as typed, never as a mention or a link."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ MAX_HELP = 2500
 
 def desk(partner_name: str) -> tuple[str, list[dict[str, Any]]]:
     """The partner desk: pinned in the partner channel, the partner's front door."""
-    text = f"{partner_name} partner desk"
+    text = escape(f"{partner_name} partner desk")
     return text, [
         section(f"*{escape(partner_name)} · partner desk*\nRegister a deal, ask us for help or see where we stand together. "
                 "Only you and your partner team here see what you send; we answer in its thread."),
@@ -104,7 +106,7 @@ class HelpForm:
 
 def deal_received(*, customer: str, amount: Decimal, close: date | None, currency: str, by: str) -> tuple[str, list[dict[str, Any]]]:
     when = f" · expected to close {close:%a %b} {close.day}, {close.year}" if close else ""
-    text = f"Deal registration received for {customer}: under review."
+    text = escape(f"Deal registration received for {customer}: under review.")
     return text, [
         section(f"*Deal registration received* · under review\n*{escape(customer)}* · {money(amount, currency)}{when}"),
         context(f"Submitted by <@{by}>. We'll post the decision in this thread."),
@@ -113,16 +115,16 @@ def deal_received(*, customer: str, amount: Decimal, close: date | None, currenc
 
 def deal_outcome(*, customer: str, approved: bool, reason: str | None) -> tuple[str, list[dict[str, Any]]]:
     if approved:
-        text = f"Deal registration for {customer} approved."
+        text = escape(f"Deal registration for {customer} approved.")
         return text, [section(f":white_check_mark: *Approved* · your registration of *{escape(customer)}*.")]
     why = f"\n>{escape(cut(reason, 1500))}" if reason else ""
-    text = f"Deal registration for {customer} rejected."
+    text = escape(f"Deal registration for {customer} rejected.")
     return text, [section(f":no_entry: *Rejected* · your registration of *{escape(customer)}*.{why}")]
 
 
 def help_received(*, category: str, by: str) -> tuple[str, list[dict[str, Any]]]:
     label = HELP_CATEGORIES.get(category, "Help")
-    text = f"{label} request received."
+    text = escape(f"{label} request received.")
     return text, [section(f"*Request received* · {escape(label)}"),
                   context(f"Asked by <@{by}>. We'll post updates in this thread.")]
 

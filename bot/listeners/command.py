@@ -59,7 +59,7 @@ def share(ack: Ack, action: dict[str, Any], respond: Respond, actor: Actor) -> N
         return
     # Decided now, failing closed: unless Slack says the channel is internal, nothing is posted.
     channel = actor.caller.channel_id
-    if not channel or actor.deps.slack.shared_problem(channel):
+    if not channel or actor.deps.slack.shared_problem(channel, fresh=True):
         respond(response_type="ephemeral", replace_original=False, text=EXTERNAL)
         return
     # The shared copy loses its own buttons.
