@@ -7,6 +7,7 @@ import platform
 from datetime import datetime, timezone
 
 BARE = "bare Bolt app (acks ok)"
+REPORT = "report [type:…|owner:@…]"
 
 
 def _by(loads: list[dict], name: str, c: int) -> dict | None:
@@ -38,6 +39,20 @@ def job_table(sizes: list[dict]) -> list[str]:
         for s in sizes:
             j = next((j for j in s["jobs"] if j["job"] == name), None)
             cells.append("– | –" if not j else f"error: {j['error']} | –" if "error" in j else f"{j['seconds']:.2f} | {j['selects']}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def report_table(sizes: list[dict]) -> list[str]:
+    """`/partner report`'s figures built directly (storage/report.py), and the CSV from the command line."""
+    head = "| /partner report (figures only) | " + " | ".join(f"{s['partners']:,}: s | SELECTs" for s in sizes) + " |"
+    lines = [head, "|---|" + "---|---|" * len(sizes)]
+    for name in dict.fromkeys(r["case"] for s in sizes for r in s.get("report", [])):
+        cells = []
+        for s in sizes:
+            r = next((r for r in s.get("report", []) if r["case"] == name), None)
+            cells.append("– | –" if not r else f"error: {r['error']} | –" if "error" in r
+                         else f"{r['seconds']:.2f} | {r.get('selects', str(r.get('rows', '–')) + ' rows')}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -74,6 +89,11 @@ def goals(sizes: list[dict]) -> list[tuple[str, bool | None, str]]:
             if card and other:
                 out.append((f"{label} at {s['partners']:,}: c=1 p50 within 3× a card", other["p50"] <= 3 * card["p50"],
                             f"{other['p50']:.1f} vs {card['p50']:.1f} ms = {other['p50'] / card['p50']:.1f}×"))
+    for s in sizes:
+        ours = _by(s["loads"], REPORT, 1)
+        if ours:
+            out.append((f"/partner report c=1 at {s['partners']:,}: p99 under Slack's 3 s", ours["p99"] < 3000,
+                        f"p50 {ours['p50']:.0f} ms, p99 {ours['p99']:.0f} ms"))
     big = [s for s in sizes if s["partners"] >= 50_000]
     digest = next((j for s in big for j in s["jobs"] if j["job"] == "kpi-digest" and "error" not in j), None)
     out.append(("kpi-digest at 50,000 partners ≤ 3 s", digest["seconds"] <= 3 if digest else None,
@@ -107,6 +127,7 @@ def markdown(runs: dict[str, list[dict]], *, workers: int, threads: str) -> str:
         for s in sizes:
             lines += [f"## {backend}, {s['partners']:,} partners", ""] + load_table(s) + [""]
         lines += [f"## {backend}: jobs", ""] + job_table(sizes) + [""]
+        lines += [f"## {backend}: /partner report", ""] + report_table(sizes) + [""]
         lines += [f"## {backend}: seeding and memory", "", "| partners | seeding s | how | RSS after load MB | peak MB |",
                   "|---|---|---|---|---|"]
         lines += [f"| {s['partners']:,} | {s['seed_s']:.1f} | {s['seed_how']} | {s['rss']:.0f} | {s['peak']:.0f} |" for s in sizes] + [""]

@@ -2,14 +2,14 @@
 
 For each size (`--partners 1000,10000,50000`) the bench seeds a workspace,
 starts `partnerbot serve` and drives signed requests at it from outside —
-status, the portfolio of an owner of 500, list pages, App Home, a write — then
-the bare Bolt app that only acks, then times every job's dry run. `--postgres
-URL` runs the same against PostgreSQL (the database's public schema is emptied
+status, the portfolio of an owner of 500, list pages, App Home, `/partner report`, a
+write — then the bare Bolt app that only acks, then times every job's dry run and the
+report's figures (report_times.py). `--postgres URL` runs the same against PostgreSQL (the database's public schema is emptied
 first). Prints the tables and the goal lines of issue #14, and writes
 bench/results.md. Nothing here is a test.
 
 Modules: load.py (generator, Slack stand-in, /proc CPU), seed.py, job_times.py,
-report.py.
+report_times.py, report.py (the Markdown).
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requ
         (Load(portfolio, ["status"]), ((1, 24), (16, 64))),
         (Load("list page:N", [f"list page:{rng.randint(1, ws.pages)}" for _ in range(400)]), ((1, requests // 8), (16, requests // 2))),
         (Load(home, home=True), ((1, 24), (16, 64))),
+        (Load(report.REPORT, ["report", "report type:channel", f"report owner:<@{seed.OWNER}>"]), ((1, 12), (4, 16))),
         (Load("log <partner> call … (write)", [f'log "{n}" call bench call {i}' for i, n in enumerate(names * 5)], write=True),
          ((16, requests // 2),)),
     ]
@@ -116,8 +117,23 @@ def measure(ws: seed.Workspace, receiver: Receiver, env: dict[str, str], *, requ
         jobs.append({"job": "(job_times.py)", "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]})
     for j in jobs:
         print(f"  job {j['job']}: " + (f"{j['seconds']:.2f} s, {j['selects']} SELECTs" if "error" not in j else j["error"]), flush=True)
+    figures = report_times(ws.url, app_env)
     return {"partners": ws.partners, "owned": ws.owned, "portfolio": portfolio, "home": home, "loads": out, "jobs": jobs,
+            "report": figures,
             "rss": rss, "peak": peak, "seed_s": ws.seconds, "seed_how": ws.how}
+
+
+def report_times(url: str, env: dict[str, str]) -> list[dict]:
+    """`/partner report`'s figures built in a process of their own (report_times.py)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "report_times.py"), url], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode:
+        found.append({"case": "(report_times.py)", "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]})
+    for r in found:
+        print(f"  {r['case']}: " + (r["error"] if "error" in r else f"{r['seconds']:.2f} s"
+                                    + (f", {r['selects']} SELECTs" if "selects" in r else f", {r['rows']} CSV rows")), flush=True)
+    return found
 
 
 def main() -> int:

@@ -146,8 +146,7 @@ def _per_partner_both(*, months: list[str], quarter: str):
     ).group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution)
 
 
-def _group_key(group: Group | None):
-    return {"owner": Partner.owner_id, "type": Partner.type, "tier": Partner.tier}[group] if group else cast(null(), Partner.type.type)
+GROUP_COLUMNS = {"owner": Partner.owner_id, "type": Partner.type, "tier": Partner.tier}
 
 
 def attainment_by(
@@ -164,45 +163,55 @@ def attainment_by(
     counts only partners with a target. Sourced and influenced are kept apart. Rows hold sums
     and counts, so the rows of any grouping add up to the total (`Figure.__add__`).
     `months` may stop before the quarter's end (the digest passes the months up to its week)."""
+    found = _grouped(session, quarter=quarter, months=months, as_of=as_of, zone=zone, groups=[group] if group else [],
+                     filters=filters)
+    return _rolled(found, quarter=quarter, pace=pace(months, as_of, zone), at=0 if group else None)
+
+
+def _grouped(
+    session: Session, *, quarter: str, months: list[str], as_of: datetime, zone: ZoneInfo, groups: list[Group],
+    filters: Filters,
+) -> dict[tuple, GroupAttainment]:
+    """(one key per group) → that combination's GroupAttainment (key None), in one statement:
+    the quarter's values and targets resolved per partner (a CTE, read once), then summed
+    per combination of `groups` (none: one row for everything)."""
     this_month = month_of(local_today(as_of, zone))
-    per = _per_partner_both(months=months, quarter=quarter).subquery()
+    per = _per_partner_both(months=months, quarter=quarter).cte("per_partner")
     v = [per.c[f"v{i}"] for i in range(len(months))]
     t = [per.c[f"t{i}"] for i in range(len(months))]
-    key = _group_key(group).label("key")
-    grouped = [key] if group else []
+    keys = [GROUP_COLUMNS[g].label(f"k{i}") for i, g in enumerate(groups)]
     level = per.c.metric.in_(LEVELS)
-    kept = [*filters.clauses()]
+    kept = filters.clauses()
     joined = per.join(Partner, Partner.id == per.c.partner_id)
+    money = KpiValue.value.type
 
-    figure = case((level, func.coalesce(*reversed(v))), else_=_summed(*v))
-    values = (select(literal("value").label("part"), key, per.c.metric, per.c.attribution, func.sum(figure).label("a"),
-                     cast(null(), KpiValue.value.type).label("b"), func.count(figure).label("n"))
-              .select_from(joined).where(*kept).group_by(*grouped, per.c.metric, per.c.attribution))
+    figure = case((level, (v[-1] if len(v) == 1 else func.coalesce(*reversed(v)))), else_=_summed(*v))
+    values = (select(literal("value").label("part"), per.c.metric, per.c.attribution, func.sum(figure).label("a"),
+                     cast(null(), money).label("b"), func.count(figure).label("n"), *keys)
+              .select_from(joined).where(*kept).group_by(per.c.metric, per.c.attribution, *keys))
     # judge's rules, as workspace_quarter applies them (see there).
     by_months = _summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
     cumulative_actual = case((per.c.q.is_not(None), _summed(*v)), else_=by_months)
     by_recency = sorted((m for m in months if m <= this_month), reverse=True) + sorted((m for m in months if m > this_month), reverse=True)
     level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
-    judged = (select(key, per.c.metric,
-                     case((level, func.coalesce(*reversed(v))), else_=cumulative_actual).label("actual"),
-                     case((level, level_target), else_=func.coalesce(per.c.q, _summed(*t))).label("target"))
+    judged = (select(per.c.metric,
+                     case((level, (v[-1] if len(v) == 1 else func.coalesce(*reversed(v)))), else_=cumulative_actual).label("actual"),
+                     case((level, level_target), else_=func.coalesce(per.c.q, _summed(*t))).label("target"), *keys)
               .select_from(joined).where(per.c.attribution == "sourced", *kept).subquery())
-    judged_key = judged.c.key if group else _group_key(None)
-    attained = (select(literal("judged"), judged_key, judged.c.metric, literal("sourced"), func.sum(judged.c.actual),
-                       func.sum(judged.c.target), func.count())
-                .where(judged.c.target.is_not(None), judged.c.target != 0)
-                .group_by(*([judged.c.key] if group else []), judged.c.metric))
-    members = (select(literal("partners"), key, cast(null(), KpiValue.metric.type), cast(null(), KpiValue.attribution.type),
-                      cast(null(), KpiValue.value.type), cast(null(), KpiValue.value.type), func.count())
-               .select_from(Partner).where(Partner.archived_at.is_(None), *kept).group_by(*grouped))
+    judged_keys = [judged.c[f"k{i}"] for i in range(len(groups))]
+    attained = (select(literal("judged"), judged.c.metric, literal("sourced"), func.sum(judged.c.actual),
+                       func.sum(judged.c.target), func.count(), *judged_keys)
+                .where(judged.c.target.is_not(None), judged.c.target != 0).group_by(judged.c.metric, *judged_keys))
+    members = (select(literal("partners"), cast(null(), KpiValue.metric.type), cast(null(), KpiValue.attribution.type),
+                      cast(null(), money), cast(null(), money), func.count(), *keys)
+               .select_from(Partner).where(Partner.archived_at.is_(None), *kept).group_by(*keys))
 
-    found: dict[str | None, dict] = {}
-    for part, name, metric, attribution, a, b, n in session.execute(union_all(values, attained, members)):
-        entry = found.setdefault(name if group else None, {"partners": 0, "figures": {}})
+    found: dict[tuple, GroupAttainment] = {}
+    for part, metric, attribution, a, b, n, *key in session.execute(union_all(values, attained, members)):
+        row = found.setdefault(tuple(key), GroupAttainment(None, 0, {m: Figure(m) for m in METRICS}))
         if part == "partners":
-            entry["partners"] = n
+            found[tuple(key)] = GroupAttainment(None, n, row.figures)
             continue
-        old = entry["figures"].get(metric, Figure(metric))
         a = Decimal(0) + (a or 0)
         if part == "judged":
             extra = Figure(metric, attained_sum=a, target_sum=Decimal(0) + (b or 0), targeted=n)
@@ -210,17 +219,25 @@ def attainment_by(
             extra = Figure(metric, sourced_sum=a, sourced_count=n)
         else:
             extra = Figure(metric, influenced_sum=a, influenced_count=n)
-        entry["figures"][metric] = old + extra
+        row.figures[metric] = row.figures[metric] + extra
+    return found
 
-    def made(name: str | None, entry: dict) -> GroupAttainment:
-        return GroupAttainment(name, entry["partners"], {m: entry["figures"].get(m, Figure(m)) for m in METRICS})
 
-    rows = [made(name, entry) for name, entry in sorted(found.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
-    if group is None:
-        total = rows[0] if rows else made(None, {"partners": 0, "figures": {}})
-        return Attainments(quarter, pace(months, as_of, zone), total, [])
-    figures = {m: sum((r.figures[m] for r in rows), Figure(m)) for m in METRICS}
-    return Attainments(quarter, pace(months, as_of, zone), GroupAttainment(None, sum(r.partners for r in rows), figures), rows)
+def _summed_rows(key: str | None, rows: list[GroupAttainment]) -> GroupAttainment:
+    return GroupAttainment(key, sum(r.partners for r in rows),
+                           {m: sum((r.figures[m] for r in rows), Figure(m)) for m in METRICS})
+
+
+def _rolled(found: dict[tuple, GroupAttainment], *, quarter: str, pace: float, at: int | None) -> Attainments:
+    """The rows by the key at position `at` of `found`'s keys (summing over the others), and their total."""
+    total = _summed_rows(None, list(found.values()))
+    if at is None:
+        return Attainments(quarter, pace, total, [])
+    by: dict[str | None, list[GroupAttainment]] = {}
+    for key, row in found.items():
+        by.setdefault(key[at], []).append(row)
+    rows = [_summed_rows(k, by[k]) for k in sorted(by, key=lambda k: (k is None, k or ""))]
+    return Attainments(quarter, pace, total, rows)
 
 
 # --- the funnel by stage ----------------------------------------------------------------
@@ -470,8 +487,11 @@ def build(session: Session, *, quarter: str, now: datetime, zone: ZoneInfo, fisc
     a dozen grouped statements, whatever the number of partners."""
     months, start, end = quarter_span(quarter, fiscal_start=fiscal_start, zone=zone)
     as_of = min(now, end)
-    by_owner = attainment_by(session, quarter=quarter, months=months, as_of=as_of, zone=zone, group="owner", filters=filters)
-    by_type = attainment_by(session, quarter=quarter, months=months, as_of=as_of, zone=zone, group="type", filters=filters)
+    # One pass by owner and type together, rolled up each way (the heaviest statement, read once).
+    found = _grouped(session, quarter=quarter, months=months, as_of=as_of, zone=zone, groups=["owner", "type"], filters=filters)
+    so_far = pace(months, as_of, zone)
+    by_owner = _rolled(found, quarter=quarter, pace=so_far, at=0)
+    by_type = _rolled(found, quarter=quarter, pace=so_far, at=1)
     before = quarter_before(quarter, fiscal_start=fiscal_start)
     _, before_start, _ = quarter_span(before, fiscal_start=fiscal_start, zone=zone)
     spans, name = [], quarter
