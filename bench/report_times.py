@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,9 +23,11 @@ RUNS = 3  # each case is built this many times; the median is reported
 def main(url: str) -> None:
     from sqlalchemy import event
 
+    from core.settings import load_settings
     from storage import db, report
     from storage.periods import month_of, quarter_of
 
+    settings = load_settings(_env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench-token")
     engine = db.configure(url)
     selects = [0]
 
@@ -47,7 +48,7 @@ def main(url: str) -> None:
             selects[0] = 0
             started = time.perf_counter()
             with db.unit_of_work(read_only=True) as session:
-                report.build(session, quarter=quarter, now=now, zone=ZoneInfo("UTC"), fiscal_start=1, filters=filters)
+                report.build(session, quarter=quarter, now=now, settings=settings, filters=filters)
             times.append(time.perf_counter() - started)
         print(json.dumps({"case": name, "seconds": sorted(times)[RUNS // 2], "selects": selects[0]}), flush=True)
     started = time.perf_counter()

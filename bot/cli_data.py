@@ -167,7 +167,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     prepare(settings)
     filters = report.Filters(owner_id=args.owner, type=args.type, tier=args.tier.strip() if args.tier else None)
     with unit_of_work(read_only=True) as session:
-        found = report.build(session, quarter=quarter, now=now, zone=zone, fiscal_start=fiscal_start, filters=filters)
+        found = report.build(session, quarter=quarter, now=now, settings=settings, filters=filters)
     writer = csv.writer(sys.stdout)
     writer.writerow(report.HEADER)
     writer.writerows([_cell(value) for value in row] for row in report.flat(found))

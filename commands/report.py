@@ -33,8 +33,7 @@ def run(cmd: Command, index: int, ctx: Context) -> Reply:
     _, start, _ = report.quarter_span(quarter, fiscal_start=fiscal_start, zone=ctx.settings.zone)
     if start > ctx.now:
         raise UserError(f"{quarter} has not started yet; this quarter is {current}.", usage=USAGE)
-    found = report.build(ctx.session, quarter=quarter, now=ctx.now, zone=ctx.settings.zone, fiscal_start=fiscal_start,
-                         filters=filters)
+    found = report.build(ctx.session, quarter=quarter, now=ctx.now, settings=ctx.settings, filters=filters)
     text, blocks = report_blocks(found, zone=ctx.settings.zone, currency=ctx.settings.currency, share_text=cmd.raw)
     return Reply(text=text, blocks=blocks)
 

@@ -22,10 +22,14 @@ from sqlalchemy import Numeric, and_, case, cast, func, literal, null, or_, sele
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
+
 from storage.kpis import LEVELS, METRICS, _effective_in, _summed
 from storage.models import (Change, DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Stage,
                             UTCDateTime)
 from storage.onboarding import STEPS
+from storage.sla import TeamRequests, request_figures
+from storage.sla import total as all_teams
 from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
 
 Group = Literal["owner", "type", "tier"]
@@ -479,12 +483,15 @@ class Report:
     funnel_before: Funnel  # the quarter before
     cohorts: list[Cohort]  # oldest first
     forecast: Forecast
+    requests: list[TeamRequests]  # per team, over the quarter (storage/sla.py: the SLA clock's figures)
+    requests_total: TeamRequests
 
 
-def build(session: Session, *, quarter: str, now: datetime, zone: ZoneInfo, fiscal_start: int,
-          filters: Filters = Filters()) -> Report:
+def build(session: Session, *, quarter: str, now: datetime, settings: Settings, filters: Filters = Filters()) -> Report:
     """Every section of the report for one quarter (as of now, or its end when it is over):
-    a dozen grouped statements, whatever the number of partners."""
+    a dozen grouped statements, whatever the number of partners. Quarters follow
+    PARTNERBOT_FISCAL_YEAR_START, days PARTNERBOT_TIMEZONE."""
+    zone, fiscal_start = settings.zone, settings.fiscal_year_start
     months, start, end = quarter_span(quarter, fiscal_start=fiscal_start, zone=zone)
     as_of = min(now, end)
     # One pass by owner and type together, rolled up each way (the heaviest statement, read once).
@@ -501,12 +508,16 @@ def build(session: Session, *, quarter: str, now: datetime, zone: ZoneInfo, fisc
         name = quarter_before(name, fiscal_start=fiscal_start)
     revenue = by_owner.total.figures["revenue"]
     value, deals, weighted = pipeline(session, start=start, end=end, as_of=as_of, filters=filters)
+    scoped = filters.clauses()
+    teams = request_figures(session, start=start, end=end, now=as_of, settings=settings,
+                            partner_ids=select(Partner.id).where(*scoped) if scoped else None)
     return Report(
         quarter=quarter, as_of=as_of, quarter_end=end, filters=filters, attainment=by_owner, by_type=by_type,
         funnel=funnel(session, quarter=quarter, start=start, end=as_of, filters=filters),
         funnel_before=funnel(session, quarter=before, start=before_start, end=start, filters=filters),
         cohorts=cohorts(session, quarters=spans, as_of=as_of, filters=filters),
         forecast=Forecast(quarter, revenue.sourced, value, deals, weighted, revenue.target),
+        requests=teams, requests_total=all_teams(teams),
     )
 
 
@@ -549,3 +560,11 @@ def flat(report: Report) -> Iterator[tuple]:
     for measure, value in (("so_far", f.so_far), ("pipeline", f.pipeline), ("deals", f.deals), ("weighted", f.weighted),
                            ("forecast", f.total), ("target", f.target), ("ratio", _ratio(f.ratio))):
         yield "forecast", q, "all", "", "revenue", measure, value
+    for group, teams in (("all", [report.requests_total]), ("team", report.requests)):
+        for t in teams:
+            past = None if t.past_sla_pct is None else t.past_sla_pct / 100
+            for measure, value in (("sla_hours", t.sla_hours), ("opened", t.opened), ("resolved", t.resolved),
+                                   ("median_claim_hours", t.median_claim_hours),
+                                   ("median_resolve_hours", t.median_resolve_hours), ("past_sla", t.past_sla),
+                                   ("past_sla_share", past), ("past_sla_now", len(t.past_sla_now))):
+                yield "requests", q, group, t.team or "", "", measure, _ratio(value) if isinstance(value, float) else value

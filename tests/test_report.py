@@ -17,10 +17,10 @@ from sqlalchemy import delete
 
 from storage import audit, kpis, report
 from storage.db import unit_of_work
-from storage.models import DealRegistration, KpiTarget, KpiValue, OnboardingStep, Partner
+from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Partner
 from tests.cli import base_env
 from tests.cli import run as cli
-from tests.conftest import texts
+from tests.conftest import make_settings, texts
 from views.report import report_blocks
 
 UTC = ZoneInfo("UTC")
@@ -156,14 +156,22 @@ def seed_workspace() -> None:
         _kpi(s, a, "revenue", "2026-11", "500", source="crm")
         _kpi(s, a, "revenue", "2026-09", "9999")  # last quarter
         _kpi(s, b, "revenue", "2026-11", "2000", attribution="influenced")
+        # Legal (24 business hours, Monday–Friday): Acme's claimed after 2 h, resolved after 24 h;
+        # Delta's opened Thursday 10:00, still unclaimed on Monday: 38 business hours, past its SLA.
+        s.add(HelpRequest(partner_id=a.id, team="legal", text="MSA", requester_id="UOWNER1", status="resolved",
+                          created_at=at(11, 9).replace(hour=10), claimed_by="ULAW", claimed_at=at(11, 9).replace(hour=12),
+                          resolved_by="ULAW", resolved_at=at(11, 10).replace(hour=10)))
+        s.add(HelpRequest(partner_id=d.id, team="legal", text="NDA", requester_id="UOWNER2", status="open",
+                          created_at=at(11, 12).replace(hour=10)))
         for p, value in ((a, "6000"), (b, "4000")):
             s.add(KpiTarget(partner_id=p.id, metric="revenue", period="2026-Q4", value=Decimal(value), set_by="UOWNER1",
                             updated_at=NOW))
 
 
 def _build(quarter: str = "2026-Q4", filters: report.Filters = report.Filters(), fiscal_start: int = 1, now=REPORT_NOW):
+    settings = make_settings(PARTNERBOT_FISCAL_YEAR_START=fiscal_start)
     with unit_of_work() as s:
-        return report.build(s, quarter=quarter, now=now, zone=UTC, fiscal_start=fiscal_start, filters=filters)
+        return report.build(s, quarter=quarter, now=now, settings=settings, filters=filters)
 
 
 def test_the_report_of_a_hand_computed_workspace(database_url):
@@ -201,6 +209,10 @@ def test_the_report_of_a_hand_computed_workspace(database_url):
     assert (forecast.so_far, forecast.pipeline, forecast.deals, forecast.weighted) == (1500, 3300, 3, Decimal("1266.67"))
     assert forecast.total == Decimal("2766.67") and forecast.target == 10000
 
+    (legal,) = found.requests
+    assert (legal.team, legal.opened, legal.resolved, legal.median_claim_hours, legal.median_resolve_hours) == ("legal", 2, 1, 2, 24)
+    assert (legal.past_sla, legal.past_sla_pct, len(legal.past_sla_now)) == (1, 50, 1)
+
 
 def test_filters_apply_to_every_section(database_url):
     seed_workspace()
@@ -211,6 +223,7 @@ def test_filters_apply_to_every_section(database_url):
     assert [(c.entered, c.moved_on) for c in mine.funnel.conversions] == [(0, 0), (1, 0)]
     assert [c.added for c in mine.cohorts] == [0, 1, 1, 1]  # Acme, Echo (archived since, yet added), Cobalt
     assert (mine.forecast.pipeline, mine.forecast.weighted) == (2000, Decimal("666.67"))  # Cobalt's conflict
+    assert [(t.team, t.opened, t.past_sla) for t in mine.requests] == [("legal", 1, 0)]  # Acme's, not Delta's
 
     gold = _build(filters=report.Filters(tier="gold"))  # any case
     assert [r.key for r in gold.by_type.rows] == ["channel"] and gold.attainment.total.partners == 1
@@ -251,6 +264,7 @@ def test_an_empty_quarter_reports_nothing_as_zero_not_as_an_error(database_url, 
     shown = texts(blocks)
     assert "revenue $0 (no target)" in shown and "2026-Q4: none added" in shown
     assert "of target" not in shown and "Forecast*: $0 (no revenue target)" in shown
+    assert "*Requests*: none this quarter" in shown
 
 
 def test_influenced_only_revenue_is_shown_apart_and_never_counts_toward_a_target(database_url):
@@ -264,6 +278,8 @@ def test_influenced_only_revenue_is_shown_apart_and_never_counts_toward_a_target
     lines = texts(blocks)
     assert "• revenue $1.5K of $10K — 15%, pace 50%: *behind* · influenced $2K" in lines
     assert "• <@UOWNER2> · 2 partners · revenue $0 · influenced $2K · of target: revenue 0%" in lines
+    assert ("• *legal* (SLA 24 h): 2 opened, 1 resolved · median to claim 2.0 h, to resolve 24.0 h · past SLA 50% (1 of 2)"
+            " · 1 waiting past SLA now") in lines
     with unit_of_work() as s:
         card = kpis.quarter_attainment(session=s, partner_id=s.query(Partner.id).filter_by(name="Beta").scalar(),
                                        months=["2026-10", "2026-11", "2026-12"], quarter="2026-Q4", as_of=REPORT_NOW, zone=UTC)
@@ -315,6 +331,7 @@ def test_the_csv_through_the_cli_has_the_slack_figures(database_url, tmp_path):
     assert table[("funnel", "2026-Q3", "conversion", "onboarding>active", "", "rate")] == "0.5"
     assert table[("cohort", "2026-Q2", "cohort", "", "", "median_days_to_deal")] == "39.0"
     assert table[("forecast", "2026-Q3", "all", "", "revenue", "forecast")] == "9999.00"
+    assert table[("requests", "2026-Q3", "all", "", "", "opened")] == "0"  # legal's requests are November's
 
     only = cli("report", "2026-Q3", "--owner", "UOWNER2", "--type", "alliance", "--csv",
                env=base_env(DATABASE_URL=database_url), cwd=tmp_path)

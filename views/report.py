@@ -11,6 +11,7 @@ from views.partner_card import share_actions
 from views.text import MAX_BLOCKS, context, divider, escape, header, lines_section, metric_value, money, plural, user
 from storage.kpis import LEVELS, METRICS
 from storage.report import Conversion, Figure, GroupAttainment, Report
+from storage.sla import TeamRequests
 
 ROWS_SHOWN = 10  # owners listed before "… and N more"
 FUNNEL_METHOD = ("Stages at the quarter's end (now, for this one), rebuilt from each partner's stage change time and "
@@ -129,6 +130,34 @@ def _forecast(report: Report, currency: str) -> list[dict[str, Any]]:
     return [*lines_section([f"*Forecast*: {money(f.total, currency)} {against}", detail]), context(FORECAST_METHOD)]
 
 
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} h"
+
+
+def _team_line(t: TeamRequests, *, ongoing: bool) -> str:
+    name = "All teams" if t.team is None else f"*{escape(t.team)}*"
+    sla = f" (SLA {t.sla_hours} h)" if t.sla_hours else ""
+    late = f"past SLA {_pct(t.past_sla_pct / 100 if t.past_sla_pct is not None else None)} ({t.past_sla:,} of {t.opened:,})"
+    now = f" · {len(t.past_sla_now):,} waiting past SLA now" if ongoing and t.past_sla_now else ""
+    return (f"• {name}{sla}: {t.opened:,} opened, {t.resolved:,} resolved · median to claim {_hours(t.median_claim_hours)}, "
+            f"to resolve {_hours(t.median_resolve_hours)} · {late}{now}")
+
+
+def _requests(report: Report) -> list[dict[str, Any]]:
+    if not report.requests:
+        return lines_section(["*Requests*: none this quarter"])
+    ongoing = report.as_of < report.quarter_end
+    teams = sorted(report.requests, key=lambda t: (-(t.past_sla_pct or 0), -t.opened, t.team or ""))
+    lines = ["*Requests per team* (worst first; SLA hours on the business clock)",
+             *(_team_line(t, ongoing=ongoing) for t in teams[:ROWS_SHOWN])]
+    if len(teams) > 1:
+        lines.append(_team_line(report.requests_total, ongoing=ongoing))
+    blocks = lines_section(lines)
+    if len(teams) > ROWS_SHOWN:
+        blocks.append(context(f"… and {len(teams) - ROWS_SHOWN:,} more teams; all of them: `partnerbot report --csv`"))
+    return blocks
+
+
 def _filters(report: Report) -> str:
     given = report.filters
     parts = ([f"owner {user(given.owner_id)}"] if given.owner_id else []) + ([f"type {given.type}"] if given.type else [])
@@ -151,6 +180,7 @@ def report_blocks(report: Report, *, zone: ZoneInfo, currency: str, share_text: 
         divider(), *_funnel(report),
         divider(), *_cohorts(report),
         divider(), *_forecast(report, currency),
+        divider(), *_requests(report),
     ]
     if share_text:
         blocks.append(share_actions(share_text))
