@@ -37,8 +37,9 @@ class Clock:
 
     def __init__(self, zone: ZoneInfo, week: BusinessWeek, holidays: tuple[str, ...]):
         self.zone, self.week = zone, week
-        self._dates = {d for d in map(parse_holiday, holidays) if isinstance(d, date)}
-        self._countries = [c for c in map(parse_holiday, holidays) if not isinstance(c, date)]
+        closed = [parse_holiday(item) for item in holidays]
+        self._dates = {d for d in closed if isinstance(d, date)}
+        self._countries = [c for c in closed if not isinstance(c, date)]
         self._years: dict[int, tuple[list[float], list[tuple[datetime, datetime] | None]]] = {}
         self._lock = threading.Lock()
 
