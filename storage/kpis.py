@@ -235,8 +235,14 @@ def _per_partner(*, months: list[str], quarter: str):
 
 def _summed(*terms):
     """SQL sum of nullable terms, NULL only when all are: SUM() over a row, as Python's sum over the present ones."""
-    return func.coalesce(*terms) if len(terms) == 1 else case(
+    return terms[0] if len(terms) == 1 else case(
         (and_(*(t.is_(None) for t in terms)), None), else_=sum((func.coalesce(t, 0) for t in terms[1:]), func.coalesce(terms[0], 0)))
+
+
+def _first(*terms):
+    """SQL COALESCE, also of a single term (SQLite wants at least two arguments: a
+    quarter's first month has a single value column)."""
+    return terms[0] if len(terms) == 1 else func.coalesce(*terms)
 
 
 def _average_of(total: Decimal | None, count: int) -> Decimal:
@@ -263,7 +269,7 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
     t = [per.c[f"t{i}"] for i in range(len(months))]
     level = per.c.metric.in_(LEVELS)
     # Totals: a level (adoption) counts each partner's latest month; the others sum every month.
-    figure = case((level, func.coalesce(*reversed(v))), else_=_summed(*v))
+    figure = case((level, _first(*reversed(v))), else_=_summed(*v))
     totals = select(literal("total").label("part"), per.c.metric.label("key"), func.sum(figure).label("a"),
                     cast(None, KpiValue.value.type).label("b"), func.count(figure).label("n")).group_by(per.c.metric)
     # Attainment, by judge's rules. Cumulative metrics: a quarter target is judged on the
@@ -277,7 +283,7 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
     level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
     judged = select(
         per.c.metric,
-        case((level, func.coalesce(*reversed(v))), else_=cumulative_actual).label("actual"),
+        case((level, _first(*reversed(v))), else_=cumulative_actual).label("actual"),
         case((level, level_target), else_=cumulative_target).label("target"),
     ).subquery()
     attainment = (

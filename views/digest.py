@@ -95,7 +95,8 @@ def _metric_line(f: MetricFigures, currency: str) -> str:
     parts.append(f"{_change(f.metric, f.sourced - f.week_ago, currency)} on the week")
     vs = f"same week last quarter {metric_value(f.metric, f.last_quarter, currency)}"
     if f.last_quarter and f.metric not in LEVELS:
-        vs += f" ({float((f.sourced - f.last_quarter) / f.last_quarter):+.0%})"
+        ratio = float((f.sourced - f.last_quarter) / f.last_quarter)
+        vs += f" ({'+' if ratio >= 0 else '−'}{abs(ratio):.0%})"
     parts.append(vs)
     return " · ".join(parts)
 
@@ -124,6 +125,11 @@ def _rest(shown: int, total: int, where: str) -> list[str]:
     return [f"… and {total - shown:,} more: {where}"] if total > shown else []
 
 
+def _more(shown: int, total: int, where: str) -> str:
+    """The same, at the end of a line of names."""
+    return "".join(f" {rest}" for rest in _rest(shown, total, where))
+
+
 def _waiting_line(w: Waiting, currency: str, zone_day: str) -> str:
     who = "an admin decides" if w.conflict else f"{user(w.owner_id)} decides"
     what = "conflict" if w.conflict else "submitted by the partner"
@@ -139,7 +145,7 @@ def _stuck(d: Digest, *, currency: str, admins: list[str]) -> list[dict[str, Any
         lines = [f":scales: *Deals waiting for a decision ({p.waiting_total:,})*, oldest first: "
                  f"{plural(p.conflicts, 'conflict')} for {deciders} · {plural(reviews, 'partner submission')} for their owners",
                  *(_waiting_line(w, currency, f"{w.registered_at:%b %d}") for w in p.waiting),
-                 *_rest(len(p.waiting), p.waiting_total, "`/partner status <partner>` lists a partner's open deals")]
+                 *_rest(len(p.waiting), p.waiting_total, "`/partner status &lt;partner&gt;` lists a partner's open deals")]
         blocks += lines_section(lines)
     m = d.movement
     if m.stalled_total:
@@ -176,14 +182,14 @@ def _movement(d: Digest, *, currency: str) -> list[dict[str, Any]]:
         moved = ", ".join(f"{count:,} to {stage}" for stage, count in sorted(m.stage_changes.items(), key=lambda kv: -kv[1]))
         lines.append(f"*Stage changes*: {moved}")
     if m.new_total:
-        lines.append(f"*New partners ({m.new_total:,})*: {_names(m.new)}" + "".join(_rest(len(m.new), m.new_total, "`/partner list`")))
+        lines.append(f"*New partners ({m.new_total:,})*: {_names(m.new)}" + _more(len(m.new), m.new_total, "`/partner list`"))
     if m.onboarded_total:
         lines.append(f"*Onboarding completed ({m.onboarded_total:,})*: {_names(m.onboarded)}"
-                     + "".join(_rest(len(m.onboarded), m.onboarded_total, "`/partner list stage:active`")))
+                     + _more(len(m.onboarded), m.onboarded_total, "`/partner list stage:active`"))
     if m.quiet_total:
         lines.append(f"*Gone quiet ({m.quiet_total:,})*, no interaction nor partner message in {QUIET_DAYS} days: "
                      f"{_names(m.quiet, owners=True)}"
-                     + "".join(_rest(len(m.quiet), m.quiet_total, "each owner's `/partner status` shows when each was last touched")))
+                     + _more(len(m.quiet), m.quiet_total, "each owner's `/partner status` shows when each was last touched"))
     return lines_section(lines)
 
 
@@ -196,8 +202,9 @@ def _requests(d: Digest) -> list[dict[str, Any]]:
         return []
     lines = ["*Requests by team* (business hours)"]
     for r in d.requests:
-        line = (f"• *{escape(r.team or '')}* (SLA {r.sla_hours} h) · {r.opened:,} opened, {r.resolved:,} resolved · "
-                f"median {_hours(r.median_claim_hours)} to claim, {_hours(r.median_resolve_hours)} to resolve")
+        line = f"• *{escape(r.team or '')}* (SLA {r.sla_hours} h) · {r.opened:,} opened, {r.resolved:,} resolved"
+        if r.median_claim_hours is not None or r.median_resolve_hours is not None:
+            line += f" · median {_hours(r.median_claim_hours)} to claim, {_hours(r.median_resolve_hours)} to resolve"
         if r.past_sla_now:
             ids = ", ".join(f"#{i}" for i in r.past_sla_now[:5])
             line += f" · *{len(r.past_sla_now):,} past SLA now* ({ids}{', …' if len(r.past_sla_now) > 5 else ''})"
