@@ -6,7 +6,11 @@ statement per partner), filtered by owner, type and tier.
   by storage/kpis.py's rules, so it agrees with the card and the digest);
 - the funnel by stage, this quarter vs last (`funnel`);
 - onboarding cohorts: time to first deal and to a complete checklist (`cohorts`);
-- the quarter's forecast: attainment so far plus weighted open registrations (`forecast`).
+- the quarter's forecast: attainment so far plus weighted open registrations (`pipeline`);
+- requests per team, on the SLA clock (storage/sla.py `request_figures`).
+
+`build` makes the whole report (what `/partner report` shows), `flat` the same figures as
+rows (what `partnerbot report --csv` prints). README "/partner report" defines each figure.
 """
 
 from __future__ import annotations
@@ -23,14 +27,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-
 from storage.kpis import LEVELS, METRICS, _effective_in, _summed
 from storage.models import (Change, DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Stage,
                             UTCDateTime)
 from storage.onboarding import STEPS
+from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
 from storage.sla import TeamRequests, request_figures
 from storage.sla import total as all_teams
-from storage.periods import local_today, month_bounds, month_of, quarter_months, quarter_of
 
 Group = Literal["owner", "type", "tier"]
 
@@ -169,7 +172,7 @@ def attainment_by(
     `months` may stop before the quarter's end (the digest passes the months up to its week)."""
     found = _grouped(session, quarter=quarter, months=months, as_of=as_of, zone=zone, groups=[group] if group else [],
                      filters=filters)
-    return _rolled(found, quarter=quarter, pace=pace(months, as_of, zone), at=0 if group else None)
+    return _rolled(found, quarter=quarter, expected=pace(months, as_of, zone), at=0 if group else None)
 
 
 def _grouped(
@@ -232,16 +235,16 @@ def _summed_rows(key: str | None, rows: list[GroupAttainment]) -> GroupAttainmen
                            {m: sum((r.figures[m] for r in rows), Figure(m)) for m in METRICS})
 
 
-def _rolled(found: dict[tuple, GroupAttainment], *, quarter: str, pace: float, at: int | None) -> Attainments:
+def _rolled(found: dict[tuple, GroupAttainment], *, quarter: str, expected: float, at: int | None) -> Attainments:
     """The rows by the key at position `at` of `found`'s keys (summing over the others), and their total."""
     total = _summed_rows(None, list(found.values()))
     if at is None:
-        return Attainments(quarter, pace, total, [])
+        return Attainments(quarter, expected, total, [])
     by: dict[str | None, list[GroupAttainment]] = {}
     for key, row in found.items():
         by.setdefault(key[at], []).append(row)
     rows = [_summed_rows(k, by[k]) for k in sorted(by, key=lambda k: (k is None, k or ""))]
-    return Attainments(quarter, pace, total, rows)
+    return Attainments(quarter, expected, total, rows)
 
 
 # --- the funnel by stage ----------------------------------------------------------------
@@ -497,8 +500,8 @@ def build(session: Session, *, quarter: str, now: datetime, settings: Settings, 
     # One pass by owner and type together, rolled up each way (the heaviest statement, read once).
     found = _grouped(session, quarter=quarter, months=months, as_of=as_of, zone=zone, groups=["owner", "type"], filters=filters)
     so_far = pace(months, as_of, zone)
-    by_owner = _rolled(found, quarter=quarter, pace=so_far, at=0)
-    by_type = _rolled(found, quarter=quarter, pace=so_far, at=1)
+    by_owner = _rolled(found, quarter=quarter, expected=so_far, at=0)
+    by_type = _rolled(found, quarter=quarter, expected=so_far, at=1)
     before = quarter_before(quarter, fiscal_start=fiscal_start)
     _, before_start, _ = quarter_span(before, fiscal_start=fiscal_start, zone=zone)
     spans, name = [], quarter

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,6 +19,8 @@ from sqlalchemy import delete
 from storage import audit, kpis, report
 from storage.db import unit_of_work
 from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Partner
+from storage.sla import TeamRequests
+from storage.sla import total as all_teams
 from tests.cli import base_env
 from tests.cli import run as cli
 from tests.conftest import make_settings, texts
@@ -340,3 +343,32 @@ def test_the_csv_through_the_cli_has_the_slack_figures(database_url, tmp_path):
     for args, says in [(["2026-03"], "is not a quarter"), (["--owner", "pat"], "Slack user ID"), (["2099-Q2"], "not started")]:
         bad = cli("report", *args, "--csv", env=base_env(DATABASE_URL=database_url), cwd=tmp_path)
         assert bad.returncode == 2 and says in bad.stderr and not bad.stdout, (args, bad.stderr)
+
+
+def test_long_lists_stay_within_block_kit_worst_first_with_a_count_of_the_rest():
+    """At 10,000 partners: 40 owners and 25 teams still make one readable message."""
+    def owner(i: int) -> report.GroupAttainment:
+        figures = {m: report.Figure(m) for m in kpis.METRICS}
+        figures["revenue"] = report.Figure("revenue", Decimal(i), 1, attained_sum=Decimal(i), target_sum=Decimal(100), targeted=1)
+        return report.GroupAttainment(f"U{i:03d}", 250, figures)
+
+    rows = [owner(i) for i in range(40, 0, -1)]
+    total = report.GroupAttainment(None, 10_000, {m: sum((r.figures[m] for r in rows), report.Figure(m)) for m in kpis.METRICS})
+    funnel = report.Funnel("2026-Q4", {s: 0 for s in ("prospect", "onboarding", "active", "at-risk", "churned")},
+                           [report.Conversion("prospect", "onboarding", 0, 0), report.Conversion("onboarding", "active", 0, 0)])
+    team = TeamRequests(team="t", sla_hours=24, opened=1, resolved=0, median_claim_hours=None, median_resolve_hours=None,
+                        past_sla=0, past_sla_now=())
+    teams = [replace(team, team=f"team-{i:02d}", opened=10, past_sla=i) for i in range(25)]
+    found = report.Report(
+        quarter="2026-Q4", as_of=REPORT_NOW, quarter_end=at(1, 1, 2027), filters=report.Filters(),
+        attainment=report.Attainments("2026-Q4", 0.5, total, rows), by_type=report.Attainments("2026-Q4", 0.5, total, []),
+        funnel=funnel, funnel_before=replace(funnel, quarter="2026-Q3"), cohorts=[],
+        forecast=report.Forecast("2026-Q4", Decimal(0), Decimal(0), 0, Decimal(0), None),
+        requests=teams, requests_total=all_teams(teams))
+    _, blocks = report_blocks(found, zone=UTC, currency="USD", share_text="report")
+    shown = texts(blocks)
+    assert len(blocks) <= 50 and blocks[-1]["type"] == "actions"
+    assert shown.index("<@U001>") < shown.index("<@U002>") < shown.index("<@U010>")  # 1 % of target: furthest behind
+    assert "<@U011>" not in shown and "… and 30 more; all of them: `partnerbot report --csv`" in shown
+    assert shown.index("*team-24*") < shown.index("*team-23*") and "*team-14*" not in shown
+    assert "… and 15 more teams" in shown and "• All teams: 250 opened" in shown
