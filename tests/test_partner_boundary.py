@@ -32,7 +32,6 @@ from storage.models import Base, Change, DealRegistration, DeskForm, HelpRequest
 from tests.conftest import serve, texts
 from views.ids import Action, Block, Shortcut, View
 
-# Channel IDs of at most 7 characters: see test_a_partner_channel_with_a_channel_id_of_slacks_usual_length.
 SHARED = "C0ACMEX"  # Acme's Slack Connect channel: its partner channel
 HOOLI_SHARED = "C0HOOLI"  # another partner's Slack Connect channel
 INITECH_INTERNAL = "C0INITECH"  # a channel linked to a partner, but not shared
@@ -644,9 +643,9 @@ def test_the_canary_never_crosses_the_boundary_while_the_partner_gets_everything
 # --- found while proving the boundary -------------------------------------------------------------
 
 
-def test_a_partner_channel_with_a_channel_id_of_slacks_usual_length(world, database_url, request):
-    """Slack's channel IDs are usually 11 characters (C05ABCDEF12). The desk's ledger period
-    is "<channel>:<ISO time>" in a String(40) column: 44 characters, refused by PostgreSQL."""
+def test_a_partner_channel_with_a_channel_id_of_slacks_usual_length(world):
+    """Slack's channel IDs are usually 11 characters (C05ABCDEF12): everything keyed by the
+    channel (the desk's ledger row among them) fits its column on PostgreSQL too."""
     channel = "C05GLOBEX12"
     world.app.fake.add_channel(channel, name="globex-shared", is_ext_shared=True)
     world.app.command("add Globex type:channel", user="UOWNER1")
@@ -667,6 +666,22 @@ def test_someone_of_another_organisation_made_owner_is_never_sent_our_dms(world)
                                                       if c.args.get("channel") in (EXTERNAL, "D" + EXTERNAL)]
     review = [m for m in posted(fake, "UADMIN1") if "Globex" in text_of(m)]
     assert review and "Initech" in text_of(review[-1])  # the admins review it instead
+    assert leaks(door.seen()) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "commands/desk.ask_help: a category routed to the owner (\"other\", or a team with no channel) targets "
+    "partner.owner_id; when Slack refuses that DM (recipient_not_a_member: the owner is a person of another "
+    "organisation, as `/partner owner` allows) `posted` returns nothing because target == owner, so no one of "
+    "ours hears of the request (deals fall back to the admins: desk._reviewers_reached); the partner was told "
+    "'request received'"))
+def test_a_partner_request_for_an_owner_we_cannot_reach_goes_to_the_admins(world):
+    door, app, fake = world.door, world.app, world.app.fake
+    app.command(f"owner Acme <@{EXTERNAL}>", user="UOWNER1")
+    view_id = door.desk_form(Action.DESK_HELP)
+    assert door.submit(View.DESK_HELP, help_values("other", "Who do we call about the launch?"), view_id=view_id) == {}
+    assert "request received" in posted(fake, SHARED)[-1]["text"]
+    assert any("Who do we call" in text_of(m) for m in posted(fake, "UADMIN1"))
     assert leaks(door.seen()) == []
 
 
