@@ -7,7 +7,7 @@ import platform
 from datetime import datetime, timezone
 
 BARE = "bare Bolt app (acks ok)"
-REPORT = "report [type:…|owner:@…]"
+REPORT = "report (all; type:channel; owner:@…)"
 
 
 def _by(loads: list[dict], name: str, c: int) -> dict | None:
