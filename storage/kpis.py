@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, cast, delete, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, cast, delete, exists, func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import KpiHistory, KpiTarget, KpiValue, Partner
 from storage.periods import local_today, month_bounds, month_of
@@ -323,58 +323,59 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
 
 # --- what a quarter stood at, from the KPI history -----------------------------------
 # kpi_values holds each key's latest value; kpi_history every write (and removal) with
-# its time. A key's value at instant t is its latest entry at or before t; a value in
-# kpi_values counts from its updated_at too, so a value written in bulk without history
-# (the demo's seed) is known from then on.
+# its time. A key's value at instant t is its latest entry at or before t. A key not
+# written since t still has its value of then in kpi_values (so a value written in bulk
+# without history, as the demo seeds them, counts from its updated_at); only the keys
+# written since t are looked up in the history — last week's few, not the quarter's all.
 
 
 def _known(months: list[str], at: datetime | None):
     """partner_id, metric, month, source, attribution, value of every key known at `at`
     (None: now, kpi_values as they are) over `months`."""
-    current = select(KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution,
-                     KpiValue.value).where(KpiValue.month.in_(months))
+    columns = (KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution)
+    current = select(*columns, KpiValue.value).where(KpiValue.month.in_(months))
     if at is None:
         return current
-    entries = union_all(
-        current.add_columns(KpiValue.updated_at.label("at"), literal(1).label("current"), literal(0).label("seq"))
-        .where(KpiValue.updated_at <= at),
-        select(KpiHistory.partner_id, KpiHistory.metric, KpiHistory.month, KpiHistory.source, KpiHistory.attribution,
-               KpiHistory.value, KpiHistory.at, literal(0), KpiHistory.id)
-        .where(KpiHistory.month.in_(months), KpiHistory.at <= at),
-    ).subquery()
-    key = [entries.c.partner_id, entries.c.metric, entries.c.month, entries.c.source, entries.c.attribution]
-    latest = func.row_number().over(partition_by=key,
-                                    order_by=[entries.c.at.desc(), entries.c.current.desc(), entries.c.seq.desc()])
-    ranked = select(*key, entries.c.value, latest.label("latest")).subquery()
-    return select(*(ranked.c[c.name] for c in key), ranked.c.value).where(ranked.c.latest == 1, ranked.c.value.is_not(None))
+
+    def written_since(*key):
+        later = aliased(KpiHistory)
+        return exists().where(*(getattr(later, c.key) == k for c, k in zip(columns, key)), later.at > at)
+
+    history_key = [getattr(KpiHistory, c.key) for c in columns]
+    ranked = (
+        select(*history_key, KpiHistory.value, func.row_number().over(
+            partition_by=history_key, order_by=[KpiHistory.at.desc(), KpiHistory.id.desc()]).label("latest"))
+        .where(KpiHistory.month.in_(months), KpiHistory.at <= at, written_since(*history_key))
+        .subquery()
+    )
+    return union_all(
+        current.where(KpiValue.updated_at <= at, ~written_since(*columns)),
+        select(*(ranked.c[c.key] for c in columns), ranked.c.value).where(ranked.c.latest == 1, ranked.c.value.is_not(None)),
+    )
 
 
 def quarter_totals(*, session: Session, months: list[str], at: datetime | None = None) -> dict[str, dict[str, Decimal]]:
     """attribution (sourced, influenced) → metric → the workspace's total over `months` as
-    known at instant `at` (None: now), by the rules of workspace_quarter's totals: the
-    highest-precedence source of each month (manual, then CRM, then deal registrations),
-    a quarter the sum of its months, adoption each partner's latest month, averaged.
-    One statement, whatever the number of partners."""
-    known = _known(months, at).subquery()
-    rank = case({source: i for i, source in enumerate(SOURCE_PRECEDENCE)}, value=known.c.source,
-                else_=len(SOURCE_PRECEDENCE))
-    owner_key = [known.c.partner_id, known.c.metric, known.c.attribution]
-    picked = select(*owner_key, known.c.month, known.c.value,
-                    func.row_number().over(partition_by=[*owner_key, known.c.month], order_by=rank).label("pick"),
-                    ).subquery()
-    per = select(picked.c.metric, picked.c.attribution, picked.c.value,
-                 func.row_number().over(partition_by=[picked.c.partner_id, picked.c.metric, picked.c.attribution],
-                                        order_by=picked.c.month.desc()).label("recency"),
-                 ).where(picked.c.pick == 1).subquery()
-    query = (
-        select(per.c.attribution, per.c.metric, func.sum(per.c.value), func.count())
-        .where(or_(per.c.metric.not_in(LEVELS), per.c.recency == 1))
-        .group_by(per.c.attribution, per.c.metric)
-    )
+    known at instant `at` (None: now), by workspace_quarter's rules for its totals: each
+    month's highest-precedence source (manual, then CRM, then deal registrations), a
+    quarter the sum of its months, adoption each partner's latest month, averaged. One
+    statement, whatever the number of partners."""
     out = {attribution: {m: Decimal(0) for m in METRICS} for attribution in ATTRIBUTIONS}
+    if not months:  # a quarter not begun by then
+        return out
+    known = _known(months, at).subquery()
+    sources = select(known.c.partner_id, known.c.metric, known.c.attribution, known.c.month.label("period"),
+                     known.c.source, known.c.value, literal("value").label("kind")).subquery()
+    v = [_effective_in(month, sources) for month in months]
+    figure = case((sources.c.metric.in_(LEVELS), _first(*reversed(v))), else_=_summed(*v)).label("figure")
+    per = (select(sources.c.metric, sources.c.attribution, figure)
+           .group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution).subquery())
+    query = (select(per.c.attribution, per.c.metric, func.sum(per.c.figure), func.count(per.c.figure))
+             .group_by(per.c.attribution, per.c.metric))
     for attribution, metric, total, n in session.execute(query):
-        out.setdefault(attribution, {m: Decimal(0) for m in METRICS})[metric] = (
-            _average_of(total, n) if metric in LEVELS else Decimal(0) + total)
+        if n:
+            out.setdefault(attribution, {m: Decimal(0) for m in METRICS})[metric] = (
+                _average_of(total, n) if metric in LEVELS else Decimal(0) + total)
     return out
 
 

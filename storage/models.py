@@ -287,7 +287,8 @@ class KpiHistory(Base):
     __table_args__ = (
         # --- migration 0018: a quarter's entries up to an instant ---
         Index("ix_kpi_history_month_at", "month", "at"),
-        Index("ix_kpi_history_partner", "partner_id"),  # a partner's deletion cascades by index
+        # a key's entries in time order (also: a partner's deletion cascades by index)
+        Index("ix_kpi_history_key", "partner_id", "metric", "month", "source", "attribution", "at"),
     )
 
 

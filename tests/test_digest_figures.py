@@ -83,3 +83,46 @@ def test_workspace_figures_are_the_cards_added_up(database_url, partners):
         expected = reference(s)
         found = kpis.workspace_quarter(session=s, quarter=QUARTER, months=MONTHS, as_of=AS_OF, zone=ZoneInfo("UTC"))
     assert found == expected
+
+
+# --- the quarter as known at an instant, from the KPI history (digest v2) ----------------
+
+writes = st.lists(st.tuples(st.sampled_from([0, 1, 2]), value_keys, st.one_of(st.none(), amounts)), min_size=1, max_size=20)
+
+
+@hsettings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=25)
+@given(writes)
+def test_totals_as_known_at_any_instant_are_what_they_were_then(database_url, steps):
+    """A random run of writes and removals (one an hour, on three partners): the totals
+    as of each hour, read back later from the history, are the totals seen at that hour."""
+    from datetime import timedelta
+
+    with unit_of_work() as s:
+        s.execute(delete(Partner))
+        ids = []
+        for name in NAMES[:3]:
+            p = Partner(name=name, name_key=name.casefold(), type="channel", owner_id="UOWNER1", created_by="UOWNER1")
+            s.add(p)
+            s.flush()
+            ids.append(p.id)
+    seen = []
+    for hour, (n, (metric, month, source, attribution), value) in enumerate(steps):
+        when = NOW + timedelta(hours=hour)
+        with unit_of_work() as s:
+            if value is None:
+                kpis.delete_value(session=s, partner_id=ids[n], metric=metric, month=month, source=source,
+                                  attribution=attribution, now=when)
+            else:
+                kpis.set_kpi(session=s, partner_id=ids[n], metric=metric, month=month, value=value, user_id=None,
+                             now=when, source=source, attribution=attribution)
+        with unit_of_work() as s:
+            seen.append((when, kpis.quarter_totals(session=s, months=MONTHS)))
+    with unit_of_work() as s:
+        for when, totals in seen:
+            assert kpis.quarter_totals(session=s, months=MONTHS, at=when) == totals
+            assert kpis.quarter_totals(session=s, months=MONTHS, at=when + timedelta(minutes=59)) == totals
+        assert kpis.quarter_totals(session=s, months=MONTHS, at=NOW - timedelta(seconds=1)) == kpis.quarter_totals(
+            session=s, months=[])
+        # Now is the cards' figure too: workspace_quarter's totals.
+        current = kpis.workspace_quarter(session=s, quarter=QUARTER, months=MONTHS, as_of=AS_OF, zone=ZoneInfo("UTC"))
+        assert kpis.quarter_totals(session=s, months=MONTHS)["sourced"] == current.totals

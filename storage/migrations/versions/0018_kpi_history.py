@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_kpi_history_month_at", "kpi_history", ["month", "at"])
-    op.create_index("ix_kpi_history_partner", "kpi_history", ["partner_id"])
+    op.create_index("ix_kpi_history_key", "kpi_history", ["partner_id", "metric", "month", "source", "attribution", "at"])
     op.execute(
         "INSERT INTO kpi_history (partner_id, metric, month, source, attribution, value, at) "
         "SELECT partner_id, metric, month, source, attribution, value, updated_at FROM kpi_values"
@@ -35,6 +35,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_kpi_history_partner", table_name="kpi_history")
+    op.drop_index("ix_kpi_history_key", table_name="kpi_history")
     op.drop_index("ix_kpi_history_month_at", table_name="kpi_history")
     op.drop_table("kpi_history")
