@@ -28,13 +28,16 @@ def attainment_png(*, quarter: str, figures: list[MetricFigures]) -> bytes:
         ratios = [f.ratio * 100 for f in shown]
         paces = [(1.0 if f.pace is None else f.pace) * 100 for f in shown]
         rows = list(range(len(shown)))[::-1]  # the first KPI on top
-        bars = axes.barh(rows, ratios, height=0.55, color=[COLOURS.get(f.standing or "", "#ecb22e") for f in shown])
+        axes.barh(rows, ratios, height=0.55, color=[COLOURS.get(f.standing or "", "#ecb22e") for f in shown])
         for row, pace in zip(rows, paces):
             axes.plot([pace, pace], [row - 0.4, row + 0.4], color="#1d1c1d", linewidth=2.5)
-        axes.bar_label(bars, labels=[f"{r:.0f}% · pace {p:.0f}%" for r, p in zip(ratios, paces)], padding=4, fontsize=11)
+        for row, ratio, pace, f in zip(rows, ratios, paces, shown):
+            # Beyond both the bar and the tick, so neither hides it.
+            label = f"{ratio:.0f}%" + ("" if f.pace is None else f" · pace {pace:.0f}%")
+            axes.text(max(ratio, pace) + 3, row, label, va="center", fontsize=11)
         axes.set_yticks(rows, [f.metric for f in shown], fontsize=12)
         axes.set_xlim(0, max(140, max(ratios + paces) * 1.45))
-        axes.set_xlabel("% of joint business plan target (black tick: pace)", fontsize=10)
+        axes.set_xlabel("% of joint business plan target · black tick: expected by now", fontsize=10)
         axes.spines[["top", "right"]].set_visible(False)
     else:
         axes.text(0.5, 0.5, "No targets set this quarter", ha="center", va="center", fontsize=12)
