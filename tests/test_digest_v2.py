@@ -255,12 +255,12 @@ def test_owners_deals_waiting_and_movement_against_hand_counts(job_settings):
 def seed_large(count: int, now: datetime) -> None:
     """A workspace of `count` partners with every list long: at risk, stalled, quiet, new,
     deals waiting; KPI values for the quarter, written in bulk (known from their updated_at)."""
-    owners = [f"U0OWNER{i}" for i in range(40)]
+    owners = [f"U0OWNER{i}" for i in range(60)]
     rows = []
     for i in range(count):
         stage = "onboarding" if i % 5 == 0 else "at-risk" if i % 7 == 0 else "active"
         created = now - timedelta(days=3) if i % 97 == 0 else now - timedelta(days=200)
-        rows.append({"name": f"Partner {i:05d}", "name_key": f"partner {i:05d}", "type": "channel", "owner_id": owners[i % 40],
+        rows.append({"name": f"Partner {i:05d}", "name_key": f"partner {i:05d}", "type": "channel", "owner_id": owners[i % 60],
                      "stage": stage, "created_by": "U1", "created_at": created, "updated_at": created,
                      "stage_changed_at": created, "health_score": 20 + i % 80, "version": i})
     with unit_of_work() as s:
@@ -301,7 +301,7 @@ def test_digest_at_10000_partners_fits_block_kit_limits(job_settings):
     # Every fifth partner is in onboarding, those created this week (every 97th) not stalled yet: 2,000 − 21.
     assert "*Stalled onboarding (1,979)*, longest first" in body and "… and 1,969 more: `/partner list stage:onboarding`" in body
     assert "*Deals waiting for a decision (2,000)*" in body and "… and 1,990 more:" in body
-    assert "… and 28 more owners: `/partner report` has every owner's row" in body
+    assert "… and 30 more owners: `/partner report` has every owner's row" in body
     assert "*Gone quiet (" in body and "*New partners (104)*" in body
     assert chart.file[2][:8] == b"\x89PNG\r\n\x1a\n" and chart.thread_of == "digest"
 

@@ -16,7 +16,7 @@ from storage.models import Partner
 from views.text import MAX_BLOCKS, context, escape, header, lines_section, metric_value, money, percent, plural, section, user
 
 ORDER = ("revenue", "leads", "deals", "adoption")
-OWNERS_SHOWN = 12
+OWNERS_SHOWN = 30  # one line per partner manager: every row of most teams, within one message
 AT_RISK_SHOWN = 15
 
 
