@@ -350,19 +350,21 @@ def _days(session: Session, later, earlier):
     return func.julianday(later) - func.julianday(earlier)
 
 
-def _median(session: Session, rows, value, by) -> dict[str, float]:
-    """The median of `value` per `by` over `rows` (a subquery), by row numbers (both databases)."""
+def _median(value, by):
+    """The median of `value` per `by` (rows where it is not null), by row numbers (both
+    databases): a subquery of (by, median)."""
     ranked = select(by.label("by"), value.label("v"),
                     func.row_number().over(partition_by=by, order_by=value).label("rn"),
-                    func.count().over(partition_by=by).label("n")).where(value.is_not(None)).select_from(rows).subquery()
+                    func.count().over(partition_by=by).label("n")).where(value.is_not(None)).subquery()
     middle = ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
-    return {k: float(m) for k, m in session.execute(select(ranked.c.by, func.avg(ranked.c.v)).where(middle).group_by(ranked.c.by))}
+    return select(ranked.c.by, func.avg(ranked.c.v).label("median")).where(middle).group_by(ranked.c.by).subquery()
 
 
 def cohorts(session: Session, *, quarters: list[tuple[str, datetime, datetime]], as_of: datetime,
             filters: Filters = Filters()) -> list[Cohort]:
     """One cohort per (quarter, start, end): partners added in it, how soon they
-    registered a first deal and completed onboarding, as known at `as_of`; three statements."""
+    registered a first deal and completed onboarding, as known at `as_of`; one statement
+    (the partners' rows a CTE, read by the counts and by both medians)."""
     first_deal = (select(DealRegistration.partner_id, func.min(DealRegistration.registered_at).label("at"))
                   .where(DealRegistration.status.in_(FIRST_DEAL), DealRegistration.registered_at <= as_of)
                   .group_by(DealRegistration.partner_id).subquery())
@@ -376,7 +378,7 @@ def cohorts(session: Session, *, quarters: list[tuple[str, datetime, datetime]],
             .outerjoin(first_deal, first_deal.c.partner_id == Partner.id).outerjoin(steps, steps.c.partner_id == Partner.id)
             .where(Partner.created_at >= quarters[0][1], Partner.created_at < quarters[-1][2], Partner.created_at <= as_of,
                    *filters.clauses())
-            .subquery())
+            .cte("cohort_rows"))
 
     def aged(days: int):
         return func.sum(case((rows.c.created_at <= as_of - timedelta(days=days), 1), else_=0))
@@ -384,16 +386,24 @@ def cohorts(session: Session, *, quarters: list[tuple[str, datetime, datetime]],
     def within(days: int):
         return func.sum(case((and_(rows.c.created_at <= as_of - timedelta(days=days), rows.c.to_deal <= days), 1), else_=0))
 
-    counted = {r[0]: r[1:] for r in session.execute(
-        select(rows.c.cohort, func.count(), aged(90), within(90), aged(180), within(180), func.count(rows.c.to_deal),
-               func.count(rows.c.to_complete)).group_by(rows.c.cohort))}
-    to_deal_median = _median(session, rows, rows.c.to_deal, rows.c.cohort)
-    to_complete_median = _median(session, rows, rows.c.to_complete, rows.c.cohort)
+    counts = (select(rows.c.cohort, func.count().label("added"), aged(90).label("a90"), within(90).label("d90"),
+                     aged(180).label("a180"), within(180).label("d180"), func.count(rows.c.to_deal).label("dealt"),
+                     func.count(rows.c.to_complete).label("completed"))
+              .group_by(rows.c.cohort).subquery())
+    to_deal_median, to_complete_median = _median(rows.c.to_deal, rows.c.cohort), _median(rows.c.to_complete, rows.c.cohort)
+    found = {r.cohort: r for r in session.execute(
+        select(counts, to_deal_median.c.median.label("deal_median"), to_complete_median.c.median.label("complete_median"))
+        .outerjoin(to_deal_median, to_deal_median.c.by == counts.c.cohort)
+        .outerjoin(to_complete_median, to_complete_median.c.by == counts.c.cohort))}
     out = []
     for name, _, _ in quarters:
-        added, a90, d90, a180, d180, dealt, completed = (int(x or 0) for x in counted.get(name, (0,) * 7))
-        out.append(Cohort(name, added, a90, d90, a180, d180, dealt, to_deal_median.get(name), completed,
-                          to_complete_median.get(name)))
+        r = found.get(name)
+        if r is None:
+            out.append(Cohort(name, 0, 0, 0, 0, 0, 0, None, 0, None))
+            continue
+        out.append(Cohort(name, r.added, int(r.a90 or 0), int(r.d90 or 0), int(r.a180 or 0), int(r.d180 or 0), r.dealt,
+                          None if r.deal_median is None else float(r.deal_median), r.completed,
+                          None if r.complete_median is None else float(r.complete_median)))
     return out
 
 
