@@ -106,10 +106,12 @@ def standing(ratio: float | None, pace: float | None) -> str | None:
     return "behind" if (1.0 if pace is None else pace) - ratio >= BEHIND_BY else "on pace"
 
 
-def kpi_figures(*, session: Session, week: Week, now: datetime, zone: ZoneInfo) -> tuple[list[MetricFigures], list[tuple[str, Decimal]]]:
-    """Each KPI's figures, and the top partners by sourced revenue."""
+def kpi_figures(*, session: Session, week: Week, now: datetime, zone: ZoneInfo,
+                by_owner: report.Attainments) -> tuple[list[MetricFigures], list[tuple[str, Decimal]]]:
+    """Each KPI's figures, and the top partners by sourced revenue. Now: the cards' figures
+    (workspace_quarter; influenced from `/partner report`'s total, the same rules); before:
+    the KPI history."""
     workspace = kpis.workspace_quarter(session=session, quarter=week.quarter, months=week.months, as_of=week.end, zone=zone)
-    known = kpis.quarter_totals(session=session, months=week.months)
     # A week ago, the digest reported the quarter up to the week before's end, as known then.
     week_ago = kpis.quarter_totals(session=session, months=_begun(week.months, week.end - timedelta(days=7), zone),
                                    at=now - timedelta(days=7))
@@ -117,7 +119,7 @@ def kpi_figures(*, session: Session, week: Week, now: datetime, zone: ZoneInfo) 
     last = kpis.quarter_totals(session=session, months=week.last_quarter_months, at=week.last_quarter_end + lag)
     return [
         MetricFigures(
-            metric, known["sourced"][metric], known["influenced"][metric], workspace.attained.get(metric),
+            metric, workspace.totals[metric], by_owner.total.figures[metric].influenced, workspace.attained.get(metric),
             workspace.targets.get(metric), None if metric in kpis.LEVELS else week.pace,
             week_ago["sourced"][metric], last["sourced"][metric],
         )
@@ -141,9 +143,10 @@ class OwnerFigures:
         return max(gaps, default=0.0)
 
 
-def owner_figures(*, session: Session, week: Week, now: datetime, zone: ZoneInfo, qbr_interval_days: int) -> list[OwnerFigures]:
+def owner_figures(*, session: Session, now: datetime, zone: ZoneInfo, qbr_interval_days: int, pace: float,
+                  by_owner: report.Attainments) -> list[OwnerFigures]:
     """One row per owner of a live partner, furthest behind pace first, then most at risk,
-    then most QBRs overdue (attainment by storage.report.attainment_by, as `/partner report`)."""
+    then most QBRs overdue (attainment: `/partner report`'s owner rows)."""
     counts = {owner: risky or 0 for owner, risky in session.execute(
         select(Partner.owner_id, func.sum(case((at_risk_clause(), 1), else_=0)))
         .where(Partner.archived_at.is_(None)).group_by(Partner.owner_id))}
@@ -151,10 +154,9 @@ def owner_figures(*, session: Session, week: Week, now: datetime, zone: ZoneInfo
     for partner, _held in qbrs.overdue_for_qbr(session=session, held_before=local_today(now, zone) - timedelta(days=qbr_interval_days),
                                                created_before=now - timedelta(days=qbr_interval_days)):
         overdue[partner.owner_id] = overdue.get(partner.owner_id, 0) + 1
-    by_owner = report.attainment_by(session, quarter=week.quarter, months=week.months, as_of=week.end, zone=zone, group="owner")
     rows = [OwnerFigures(r.key, r.partners, r.figures, counts[r.key], overdue.get(r.key, 0))
             for r in by_owner.rows if r.key in counts]
-    return sorted(rows, key=lambda r: (-r.shortfall(week.pace), -r.at_risk, -r.overdue_qbrs, r.owner_id))
+    return sorted(rows, key=lambda r: (-r.shortfall(pace), -r.at_risk, -r.overdue_qbrs, r.owner_id))
 
 
 @dataclass(frozen=True)
@@ -260,25 +262,41 @@ def movement(*, session: Session, week: Week, stall_days: int) -> Movement:
                                          .order_by(done.c.last, Partner.name_key))
     # Gone quiet this week: the later of the last interaction and the partner's last message
     # in its channel (health's "touch") passed QUIET_DAYS during the week.
-    touched = (select(Interaction.partner_id, func.max(Interaction.occurred_at).label("at"))
-               .group_by(Interaction.partner_id).subquery())
-    last = case((and_(Partner.partner_active_at.is_not(None),
-                      (touched.c.at.is_(None)) | (Partner.partner_active_at > touched.c.at)), Partner.partner_active_at),
-                else_=touched.c.at)
+    # (A partner's latest interaction by index, one seek each: no pass over all interactions.)
+    touched = (select(func.max(Interaction.occurred_at)).where(Interaction.partner_id == Partner.id)
+               .correlate(Partner).scalar_subquery())
     quiet_from, quiet_to = week.start - timedelta(days=QUIET_DAYS), week.end - timedelta(days=QUIET_DAYS)
-    quiet, quiet_total = _listed(session, select(Partner.name, Partner.owner_id, last)
-                                 .outerjoin(touched, touched.c.partner_id == Partner.id)
-                                 .where(live, Partner.stage != Stage.CHURNED.value, last >= quiet_from, last < quiet_to)
-                                 .order_by(last, Partner.name_key))
-    stalled_total = onboarding.count_stalled(session=session, now=week.end, stall_days=stall_days)
-    stalled = [Named(p.name, p.owner_id, step or "", days)
-               for p, step, days in onboarding.stalled_rows(session=session, now=week.end, stall_days=stall_days)[:SHOWN]]
+    candidates = (select(Partner.name, Partner.name_key, Partner.owner_id, Partner.partner_active_at, touched.label("touched"))
+                  .where(live, Partner.stage != Stage.CHURNED.value).subquery())
+    last = case((and_(candidates.c.partner_active_at.is_not(None),
+                      candidates.c.touched.is_(None) | (candidates.c.partner_active_at > candidates.c.touched)),
+                 candidates.c.partner_active_at), else_=candidates.c.touched)
+    quiet, quiet_total = _listed(session, select(candidates.c.name, candidates.c.owner_id, last)
+                                 .where(last >= quiet_from, last < quiet_to).order_by(last, candidates.c.name_key))
+    stalled, stalled_total = _stalled(session, week=week, stall_days=stall_days)
     return Movement(
         [Named(name, owner, stage) for name, owner, stage in new], new_total, stages,
         [Named(name, owner) for name, owner, _ in onboarded], onboarded_total,
         [Named(name, owner, "", (week.end - _aware(at)).days) for name, owner, at in quiet], quiet_total,
         stalled, stalled_total,
     )
+
+
+def _stalled(session: Session, *, week: Week, stall_days: int) -> tuple[list[Named], int]:
+    """Onboarding stalled at the week's end (storage.onboarding's rule), longest first: the
+    first SHOWN with the step each is stuck on, and how many there are (two statements)."""
+    since = week.end - timedelta(days=stall_days)
+    rows, total = _listed(session, select(Partner.id, Partner.name, Partner.owner_id, Partner.type, onboarding._last_change())
+                          .where(*onboarding._stalled(since, None)).order_by(onboarding._last_change(), Partner.name_key, Partner.id))
+    done: dict[int, set[str]] = {}
+    for pid, step in session.execute(select(OnboardingStep.partner_id, OnboardingStep.step)
+                                     .where(OnboardingStep.partner_id.in_([r[0] for r in rows]))):
+        done.setdefault(pid, set()).add(step)
+    named = []
+    for pid, name, owner, kind, changed in rows:
+        step = next((label for key, label in onboarding.STEPS.get(kind, []) if key not in done.get(pid, set())), "")
+        named.append(Named(name, owner, step, (week.end - _aware(changed)).days))
+    return named, total
 
 
 def _aware(value: datetime) -> datetime:
@@ -305,11 +323,13 @@ class Digest:
 def collect(*, session: Session, now: datetime, settings: Settings) -> Digest:
     zone = settings.zone
     week = week_of(now, zone=zone, fiscal_start=settings.fiscal_year_start)
-    figures, top = kpi_figures(session=session, week=week, now=now, zone=zone)
+    by_owner = report.attainment_by(session, quarter=week.quarter, months=week.months, as_of=week.end, zone=zone, group="owner")
+    figures, top = kpi_figures(session=session, week=week, now=now, zone=zone, by_owner=by_owner)
     today = local_today(now, zone)
     return Digest(
         week=week, kpis=figures, top=top,
-        owners=owner_figures(session=session, week=week, now=now, zone=zone, qbr_interval_days=settings.qbr_interval_days),
+        owners=owner_figures(session=session, now=now, zone=zone, qbr_interval_days=settings.qbr_interval_days,
+                             pace=week.pace, by_owner=by_owner),
         pipeline=pipeline(session=session, week=week),
         movement=movement(session=session, week=week, stall_days=settings.stall_days),
         activity=partners.activity(session=session, start=week.start, end=week.end),

@@ -144,7 +144,7 @@ def _stuck(d: Digest, *, currency: str, admins: list[str]) -> list[dict[str, Any
         deciders = ", ".join(user(a) for a in admins) if admins else "admins (set PARTNERBOT_ADMINS)"
         lines = [f":scales: *Deals waiting for a decision ({p.waiting_total:,})*, oldest first: "
                  f"{plural(p.conflicts, 'conflict')} for {deciders} · {plural(reviews, 'partner submission')} for their owners",
-                 *(_waiting_line(w, currency, f"{w.registered_at:%b %d}") for w in p.waiting),
+                 *(_waiting_line(w, currency, f"{w.registered_at.astimezone(d.week.start.tzinfo):%b %d}") for w in p.waiting),
                  *_rest(len(p.waiting), p.waiting_total, "`/partner status &lt;partner&gt;` lists a partner's open deals")]
         blocks += lines_section(lines)
     m = d.movement
