@@ -480,6 +480,31 @@ def test_a_channel_that_stops_being_shared_refuses_the_partner_and_still_serves_
     assert leaks(door.seen()) == []
 
 
+def test_an_archived_partner_closes_its_desk_and_its_channel_hears_nothing_more(world):
+    door, app, fake = world.door, world.app, world.app.fake
+    view_id = door.desk_form(Action.DESK_HELP)
+    assert door.submit(View.DESK_HELP, help_values("contracts", "Redlines?"), view_id=view_id) == {}
+    deal_form = door.desk_form(Action.DESK_DEAL)
+    with unit_of_work(read_only=True) as s:
+        asked = s.scalar(select(HelpRequest.id).where(HelpRequest.partner_channel_id == SHARED))
+    app.command("archive Acme", user="UOWNER1")
+    app.settle()
+    before, posts = row_counts(), len(posted(fake, SHARED))
+    body = door.submit(View.DESK_DEAL, deal_values("Globex"), view_id=deal_form)
+    assert body["response_action"] == "errors" and list(body["errors"].values()) in ([CLOSED], [OUTSIDER]), body
+    assert door.command("scorecard")["text"] == OUTSIDER
+    _, url = door.click(Action.DESK_SCORECARD)
+    assert [r["text"] for r in door.replies(url)] == [OUTSIDER]
+    assert row_counts() == before
+    # Our people still finish the request; the archived partner's channel is told nothing more.
+    app.action(Action.REQUEST_CLAIM, str(asked), user="ULEGAL1", channel="C0LEGAL")
+    app.settle()
+    with unit_of_work(read_only=True) as s:
+        assert s.get(HelpRequest, asked).claimed_by == "ULEGAL1"
+    assert len(posted(fake, SHARED)) == posts
+    assert leaks(door.seen()) == []
+
+
 def test_a_guest_in_the_partner_channel_is_refused_at_its_desk_too(world):
     door, fake = world.door, world.app.fake
     fake.add_user("UGUEST1", is_restricted=True)
@@ -669,12 +694,6 @@ def test_someone_of_another_organisation_made_owner_is_never_sent_our_dms(world)
     assert leaks(door.seen()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "commands/desk.ask_help: a category routed to the owner (\"other\", or a team with no channel) targets "
-    "partner.owner_id; when Slack refuses that DM (recipient_not_a_member: the owner is a person of another "
-    "organisation, as `/partner owner` allows) `posted` returns nothing because target == owner, so no one of "
-    "ours hears of the request (deals fall back to the admins: desk._reviewers_reached); the partner was told "
-    "'request received'"))
 def test_a_partner_request_for_an_owner_we_cannot_reach_goes_to_the_admins(world):
     door, app, fake = world.door, world.app, world.app.fake
     app.command(f"owner Acme <@{EXTERNAL}>", user="UOWNER1")
