@@ -172,11 +172,15 @@ def ask_help(ctx: Context, partner_id: int, form: HelpForm, *, view_id: str | No
     text_, blocks = request_message(request, partner, now=ctx.now)
     message = Notification(**requests.post_key(request.id), target=target, text=text_, blocks=blocks,
                            link_to_sent=(*thread_key("request", request.id), "Partner's thread"))
-    rid, owner = request.id, partner.owner_id
+    rid, owner, admins = request.id, partner.owner_id, list(ctx.settings.admins)
 
     def posted(outcomes: list[Posted]) -> Reply:
-        if outcomes[1].ok or outcomes[1].error in (None, NOT_OURS) or target == owner:
+        if outcomes[1].ok or outcomes[1].error in (None, NOT_OURS):
             return Reply(text="")
+        if target == owner:
+            # The owner can't be reached (left, or not one of ours): the admins get the request itself.
+            return Reply(text="", outbox=[replace(message, job="request-admin", period=f"admin:{admin}", target=admin)
+                                          for admin in admins])
         # The team's channel refused it: the owner hears of it, with Post again.
         with_owner = _not_posted_for_owner(rid, target, outcomes[1].error)
         return Reply(text="", outbox=[with_owner] if with_owner else [])
