@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
@@ -89,9 +89,6 @@ class MetricFigures:
 
     @property
     def standing(self) -> str | None:
-        """"target met", "on pace" or "behind" (None without a target). Behind means short of
-        pace by as much as health notices (storage.health_rule: 5 of 50 points, a tenth);
-        a level (adoption) is judged as it stands, against its whole target."""
         return standing(self.ratio, self.pace)
 
 
@@ -99,6 +96,9 @@ BEHIND_BY = KPI_MIN_PENALTY / KPI_MAX_PENALTY
 
 
 def standing(ratio: float | None, pace: float | None) -> str | None:
+    """The KPI's standing: target met, on pace or behind (None without a target). Behind: short of pace
+    by as much as health notices (storage.health_rule: 5 points of 50, a tenth of the
+    target); a level (pace None: adoption) is judged as it stands, against its whole target."""
     if ratio is None:
         return None
     if ratio >= 1:
@@ -256,7 +256,7 @@ def movement(*, session: Session, week: Week, stall_days: int) -> Movement:
     steps = case(*((Partner.type == kind, len(listed)) for kind, listed in onboarding.STEPS.items()), else_=0)
     done = (select(OnboardingStep.partner_id, func.count().label("done"), func.max(OnboardingStep.done_at).label("last"))
             .group_by(OnboardingStep.partner_id).subquery())
-    onboarded, onboarded_total = _listed(session, select(Partner.name, Partner.owner_id, literal(""))
+    onboarded, onboarded_total = _listed(session, select(Partner.name, Partner.owner_id)
                                          .join(done, done.c.partner_id == Partner.id)
                                          .where(live, done.c.done >= steps, done.c.last >= week.start, done.c.last < week.end)
                                          .order_by(done.c.last, Partner.name_key))
@@ -276,7 +276,7 @@ def movement(*, session: Session, week: Week, stall_days: int) -> Movement:
     stalled, stalled_total = _stalled(session, week=week, stall_days=stall_days)
     return Movement(
         [Named(name, owner, stage) for name, owner, stage in new], new_total, stages,
-        [Named(name, owner) for name, owner, _ in onboarded], onboarded_total,
+        [Named(name, owner) for name, owner in onboarded], onboarded_total,
         [Named(name, owner, "", (week.end - _aware(at)).days) for name, owner, at in quiet], quiet_total,
         stalled, stalled_total,
     )
