@@ -52,6 +52,19 @@ class Access:
     team_id: str | None = None  # the person's organisation (for the audit trail)
 
 
+def one_partner_org(channel: dict, team: dict, person: dict) -> bool:
+    """When Slack names the organisations a channel is shared with (`connected_team_ids`
+    or `shared_team_ids` on conversations.info), a partner channel is shared with exactly
+    one other organisation, and the person belongs to it: a channel several partners
+    share is nobody's desk. Without that list, the link and the sharing decide."""
+    ids = channel.get("connected_team_ids") or channel.get("shared_team_ids")
+    if not ids:
+        return True
+    ours = {team["team_id"], *(channel.get("internal_team_ids") or [])}
+    others = set(ids) - ours
+    return len(others) == 1 and person.get("team_id") in others
+
+
 def refused(why: str, *, external: bool = False) -> Access:
     return Access(refusal=why, external=external)
 
@@ -121,7 +134,7 @@ class Gate:
         channel = self.slack.channel_info(channel_id, quick=True)
         if channel is None:
             return refused(UNKNOWN, external=True)
-        if not shared_flags(channel):
+        if not shared_flags(channel) or not one_partner_org(channel, team, info):
             return refused(OUTSIDER, external=True)
         access = self._at_desk(Access(external=True, team_id=info.get("team_id") or "stranger"), channel_id)
         return access if access.partner_id is not None else refused(OUTSIDER, external=True)

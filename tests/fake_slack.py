@@ -190,12 +190,17 @@ class FakeSlack:
         self.users[user_id] = user
 
     def add_channel(self, channel_id: str, *, name: str, is_private: bool = False, is_member: bool = True,
-                    is_ext_shared: bool = False, is_pending_ext_shared: bool = False) -> None:
+                    is_ext_shared: bool = False, is_pending_ext_shared: bool = False,
+                    connected_team_ids: list[str] | None = None) -> None:
+        """`connected_team_ids`: the organisations a Slack Connect channel reaches (ours
+        included), as conversations.info names them; left out unless given."""
         self.channels[channel_id] = {
             "id": channel_id, "name": name, "is_channel": not is_private, "is_private": is_private,
             "is_member": is_member, "is_archived": False, "is_shared": is_ext_shared, "is_org_shared": False,
             "is_ext_shared": is_ext_shared, "is_pending_ext_shared": is_pending_ext_shared,
         }
+        if connected_team_ids is not None:
+            self.channels[channel_id]["connected_team_ids"] = list(connected_team_ids)
 
     def reset(self) -> None:
         """A fresh workspace for the next test: no calls, messages, faults, users or channels."""

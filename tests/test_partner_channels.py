@@ -229,3 +229,21 @@ def test_history_names_the_partners_person_and_organisation(linked):
     submit_deal(slack_app, view_id)
     said = texts(slack_app.command("history Acme", user="UOWNER1")["blocks"])
     assert f"<@{EXTERNAL}> (organisation `{OTHER_ORG}`) Acme submitted deal #1 from its channel: Globex" in said
+
+
+def test_a_channel_shared_with_several_organisations_is_nobodys_desk(slack_app):
+    fake = slack_app.fake
+    fake.add_user(EXTERNAL, team_id=OTHER_ORG)
+    fake.add_user("URIVAL1", team_id="T0RIVAL")
+    fake.add_channel("C0ONEORG", name="acme-shared", is_ext_shared=True, connected_team_ids=["T0TEAM", OTHER_ORG])
+    fake.add_channel("C0TWOORGS", name="acme-and-rival", is_ext_shared=True,
+                     connected_team_ids=["T0TEAM", OTHER_ORG, "T0RIVAL"])
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    slack_app.command("add Initech type:channel", user="UOWNER1")
+    slack_app.command("channel Acme <#C0ONEORG|acme-shared>", user="UOWNER1")
+    slack_app.command("channel Initech <#C0TWOORGS|acme-and-rival>", user="UOWNER1")
+    ours = slack_app.command("scorecard", user=EXTERNAL, channel="C0ONEORG")
+    assert "Acme · scorecard" in texts(ours["blocks"])
+    # Someone of a third organisation in Acme's channel, and anyone in a channel two organisations share: nothing.
+    assert "only available to members" in slack_app.command("scorecard", user="URIVAL1", channel="C0ONEORG")["text"]
+    assert "only available to members" in slack_app.command("scorecard", user=EXTERNAL, channel="C0TWOORGS")["text"]
