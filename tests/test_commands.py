@@ -235,3 +235,15 @@ def test_nothing_is_shared_into_a_channel_shared_with_another_organisation(slack
     told = slack_app.reply_to(url)
     assert told["response_type"] == "ephemeral" and "shared with another organisation" in told["text"]
     assert "shared with another organisation" in texts(slack_app.command("route legal <#C0SHARED|x>", user="UADMIN1")["blocks"])
+
+
+def test_a_read_only_reply_not_ready_in_time_is_acked_then_sent(slack_app, monkeypatch):
+    """A reply that would make the ack late (a busy database, a big report) is acked empty
+    within Slack's 3 seconds and sent through the response_url once ready."""
+    from bot.listeners import command
+
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    monkeypatch.setattr(command, "READY_BUDGET", 0.0)
+    response, url = slack_app.slash("status Acme", user="UOWNER1")
+    assert response.status_code == 200 and not response.content
+    assert "Acme" in texts(slack_app.reply_to(url)["blocks"])

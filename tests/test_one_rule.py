@@ -42,7 +42,7 @@ def test_read_only_subcommands_answer_while_a_writer_holds_the_lock(fake_slack, 
     shutil.copy(sqlite_template, path)
     db.configure(f"sqlite:///{path}")
     readers = [word for word, module in SUBCOMMANDS.items() if getattr(module, "READ_ONLY", False)]
-    assert set(readers) == {"help", "status", "list", "requests", "jobs", "history"}
+    assert set(readers) == {"help", "status", "list", "requests", "jobs", "history", "report"}
     with serve(make_settings(DATABASE_URL=f"sqlite:///{path}"), fake_slack) as app:
         app.command("add Acme type:channel", user="UADMIN1")
         writer = sqlite3.connect(path, isolation_level=None)

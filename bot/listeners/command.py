@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -12,19 +14,36 @@ from bot.listeners.actor import Actor
 from commands import Reply, UserError, desk, error_reply, is_read_only
 from views.ids import Action
 
+# How long a read-only reply may take to ride the ack; Slack wants the ack within 3 seconds.
+READY_BUDGET = 2.0
+_ready = ThreadPoolExecutor(max_workers=8, thread_name_prefix="ready")
 EXTERNAL = "This channel is shared with another organisation (or Slack couldn't confirm it isn't), so partnerbot doesn't post partner data in it."
 
 
 def partner_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext, actor: Actor) -> None:
     text = command.get("text") or ""
-    # A read-only reply that is ready at once rides the ack (SPEC §9): no response_url
-    # round trip. So does any answer when the request names no reply URL of Slack's.
-    if (is_read_only(text) and actor.known()) or not context.get("response_url"):
+    if not context.get("response_url"):  # no reply URL of Slack's: the ack is the only way to answer
         actor.refusal(budget=ACK_BUDGET)
         ack(**answer(actor, text, budget=ACK_BUDGET).payload())
         return
+    # A read-only reply that is ready at once rides the ack (SPEC §9): no response_url round
+    # trip. "At once" is held to: one not ready within READY_BUDGET (a busy database, a big
+    # report) is acked empty and sent through respond() when it is, never past Slack's 3 s.
+    if is_read_only(text) and actor.known():
+        return ready_or_later(ack, respond, _ready.submit(answer, actor, text, budget=ACK_BUDGET))
     ack()
     respond(**answer(actor, text).payload())
+
+
+def ready_or_later(ack: Ack, respond: Respond, pending: Future[Reply]) -> None:
+    """The reply in the ack if it is ready within READY_BUDGET; else an empty ack, and the reply once it is."""
+    try:
+        reply = pending.result(timeout=READY_BUDGET)
+    except FutureTimeout:
+        ack()
+        respond(**pending.result().payload())
+        return
+    ack(**reply.payload())
 
 
 def answer(actor: Actor, text: str, *, budget: float | None = None) -> Reply:
