@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select, text
 
 from bot.dispatch import run_command
-from views import deals as deal_views, jobs as job_views, messages, partner_card as card_views, partners as partner_views, requests as request_views
+from views import deals as deal_views, digest as digest_views, jobs as job_views, messages, partner_card as card_views, partners as partner_views, requests as request_views
 from views.text import MAX_BLOCKS
 from commands import Caller
 from storage import db as storage_db
@@ -106,13 +106,35 @@ def every_view(name):
         job_views.stalled_channel([(p, name, 20)])[1],
         job_views.escalation(r, hours=30, sla=24, periods=1)[1],
         job_views.claimer_reminder(r, hours=50)[1],
-        job_views.digest(week="2026-W48", quarter="2026-Q4", totals={"revenue": Decimal(1)}, targets={}, previous=None,
-                         top=[(name, Decimal(1))], at_risk=[p], stalled=1, upcoming=[(q, p)], activity={}, currency="USD")[1],
+        digest_views.digest(digest_of(name, [p], [(q, p)]), currency="USD", admins=["U1"])[1],
         messages.error_blocks(name.replace("<", "&lt;"), suggestions=[name]),
     ]
     texts_out = [request_views.request_message(r, p, now=NOW)[0], deal_views.conflict_message(d, p, other, currency="USD")[0],
                  job_views.qbr_reminder_dm(q, p, days=3)[0]]
     return out, texts_out
+
+
+def digest_of(name: str, at_risk: list, upcoming: list, *, count: int = 1):
+    """The Monday digest's figures with `name` in every place a name or typed text can be,
+    and `count` of everything that is listed."""
+    from storage import digest_figures as f
+    from storage.report import Figure
+    from storage.sla import TeamRequests
+
+    week = f.week_of(NOW, zone=timezone.utc, fiscal_start=1)
+    metric = f.MetricFigures("revenue", Decimal(1), Decimal(1), Decimal(1), Decimal(2), week.pace, Decimal(0), Decimal(1))
+    shown = min(count, f.SHOWN)
+    named = [f.Named(f"{name} {i}", "U1", name, 20) for i in range(shown)]
+    waiting = [f.Waiting(i, f"{name} {i}", "U1", name, Decimal(5), NOW, i % 2 == 0) for i in range(shown)]
+    return f.Digest(
+        week=week, kpis=[metric], top=[(name, Decimal(1))],
+        owners=[f.OwnerFigures(f"U{i}", 3, {"revenue": Figure("revenue", attained_sum=Decimal(1), target_sum=Decimal(2), targeted=1)}, 1, 2)
+                for i in range(min(count, 200))],
+        pipeline=f.Pipeline(count, Decimal(count), count, Decimal(count), waiting, count, count // 2),
+        movement=f.Movement(named, count, {"active": count}, named, count, named, count, named, count),
+        activity={"interactions": count}, at_risk=at_risk, upcoming=upcoming,
+        requests=[TeamRequests(f"team{i}", 24, count, count, 1.5, 30.0, 1, tuple(range(count))) for i in range(min(count, 30))],
+    )
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -134,9 +156,8 @@ def test_views_stay_within_limits_at_realistic_scale():
     check_blocks(partner_views.partner_list([(p, NOW) for p in many], title="All", now=NOW))
     check_blocks(partner_views.home_view([(p, NOW, health) for p in many], user_id="U1", now=NOW)["blocks"], limit=100)
     check_blocks(job_views.overdue_qbrs([(p, None) for p in many * 5], interval=90)[1])
-    check_blocks(job_views.digest(week="W", quarter="Q", totals={}, targets={}, previous=None, top=[], at_risk=many * 5,
-                                  stalled=10_000, upcoming=[(Qbr(scheduled_for=date(2026, 12, 1)), p) for p in many], activity={"interactions": 1},
-                                  currency="USD")[1])
+    check_blocks(digest_views.digest(digest_of("Partner " + "x" * 70, many * 5, [(Qbr(scheduled_for=date(2026, 12, 1)), p) for p in many],
+                                               count=10_000), currency="USD", admins=["U1"] * 40)[1])
 
 
 def test_no_secret_in_any_log_line(slack_app, caplog):
