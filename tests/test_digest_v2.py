@@ -230,7 +230,7 @@ def test_owners_deals_waiting_and_movement_against_hand_counts(job_settings):
     body = texts(message(job_settings, monday)[1])
     # UOWNER1: Acme 30 % of target at 50 % of the quarter; UOWNER2: Gamma 60 %, ahead. Furthest behind first.
     assert [o.owner_id for o in d.owners] == ["UOWNER1", "UOWNER2"]
-    assert "• <@UOWNER1> · 4 partners · revenue 30% of target (pace 50%) · 2 QBRs overdue" in body, body
+    assert "• <@UOWNER1> · 4 partners · revenue 30% of target (pace 50%): *behind* · 2 QBRs overdue" in body, body
     assert "• <@UOWNER2> · 3 partners · revenue 60% of target (pace 50%) · 1 at risk · 2 QBRs overdue" in body
     p = d.pipeline
     assert (p.registered, p.registered_value) == (2, 25000)  # Acme's and Beta's, this week

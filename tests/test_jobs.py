@@ -151,7 +151,7 @@ def test_kpi_digest_numbers_chart_in_thread_and_change_since_last(job_settings, 
     assert "*revenue* $40K · $30K of $80K target (38%)" in body
     assert "pace 65%: *behind*" in body  # 60 of the quarter's 92 days gone by the week's end
     assert "1. *Acme* $30K" in body and "*At risk (1)*, worst first\n• *Globex* (" in body
-    assert "• <@UOWNER1> · 2 partners · revenue 38% of target (pace 65%) · 1 at risk" in body
+    assert "• <@UOWNER1> · 2 partners · revenue 38% of target (pace 65%): *behind* · 1 at risk" in body
     assert "*This week*: 1 interaction logged" in body
     (get_url,) = fake_slack.calls_to("files.getUploadURLExternal")
     assert get_url.args["filename"] == "attainment-2026-W48.png"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from storage.digest_figures import Digest, MetricFigures, Named, OwnerFigures, Waiting
+from storage.digest_figures import BEHIND_BY, Digest, MetricFigures, Named, OwnerFigures, Waiting
 from storage.health import stored
 from storage.health_rule import QUIET_DAYS
 from storage.kpis import LEVELS
@@ -104,6 +104,8 @@ def _metric_line(f: MetricFigures, currency: str) -> str:
 def _owner_line(o: OwnerFigures, pace: float) -> str:
     judged = [f"{m} {f.ratio:.0%}" for m in ORDER if (f := o.figures.get(m)) is not None and f.ratio is not None]
     attainment = f"{', '.join(judged)} of target (pace {pace:.0%})" if judged else "no targets"
+    if o.shortfall(pace) >= BEHIND_BY:
+        attainment += ": *behind*"
     line = f"• {user(o.owner_id)} · {plural(o.partners, 'partner')} · {attainment}"
     if o.at_risk:
         line += f" · {o.at_risk:,} at risk"
