@@ -12,7 +12,7 @@ from views.partner_facing import desk as desk_view
 from views.text import escape, plural, plural_noun, user
 from commands.add import near_names, validate_name
 from commands.context import Context, Reply
-from core.messenger import SHARED, Notification, Posted
+from core.messenger import NOT_OURS, SHARED, Notification, Posted
 from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
@@ -144,7 +144,7 @@ class Channel:
     def open_desk(partner: Partner, channel: str, ctx: Context) -> Reply:
         """A Slack Connect channel: partner-safe mode, and the partner desk posted (and pinned) there."""
         text, blocks = desk_view(partner.name)
-        post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now:%Y%m%dT%H%M%S}", channel, text, blocks,
+        post = Notification("partner-desk", f"desk:{partner.id}", f"{channel}:{ctx.now:%Y%m%d%H%M%S%f}", channel, text, blocks,
                             partner_id=partner.id, pin=True)
         name = escape(partner.name)
         said = (f"<#{channel}> is shared with another organisation, so it is now the partner channel of *{name}*, in "
@@ -152,7 +152,7 @@ class Channel:
                 "and the outcomes of what it asks for). Your own `/partner` replies there stay visible to you alone.")
 
         def posted(outcomes: list[Posted]) -> Reply:
-            if outcomes[0].ok:
+            if outcomes[0].ok or outcomes[0].error == NOT_OURS:
                 where = f"<{outcomes[0].link}|partner desk>" if outcomes[0].link else "partner desk"
                 return Reply(text=f"Partner channel of {partner.name} set.", blocks=confirmation(
                     said, detail=f"I posted the {where} there (pinned if I may pin): its people can register a deal, "
