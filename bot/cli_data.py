@@ -140,7 +140,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     import csv
     from datetime import datetime, timezone
 
-    from bot.transfer import _cell
+    from bot.transfer import cell
     from commands.dates import period
     from commands.errors import UserError
     from core.settings import SLACK_USER_ID
@@ -170,7 +170,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         found = report.build(session, quarter=quarter, now=now, settings=settings, filters=filters)
     writer = csv.writer(sys.stdout)
     writer.writerow(report.HEADER)
-    writer.writerows([_cell(value) for value in row] for row in report.flat(found))
+    writer.writerows([cell(value) for value in row] for row in report.flat(found))
     return 0
 
 

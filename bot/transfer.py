@@ -49,7 +49,7 @@ def restore(value: str) -> str:
     return value[1:] if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START) else value
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     # Only text is neutralised. Numbers (KPI values, deal amounts, ids) are
     # written by us from typed columns, so `-5.00` stays a number a
     # spreadsheet can sum: it cannot carry a formula.
@@ -226,7 +226,7 @@ def export(what: str, out: TextIO) -> int:
         total = exports.size(session=session, what=what)
         draw = progress_bar(f"exporting {what}") if total > 10_000 else None
         for values in exports.rows(session=session, what=what):
-            writer.writerow([_cell(value) for value in values])
+            writer.writerow([cell(value) for value in values])
             count += 1
             if draw and count % 10_000 == 0:
                 draw(count, total)

@@ -200,7 +200,7 @@ def quarter_attainment(
 # rows back, whatever the number of partners.
 
 
-def _effective_in(month: str, sources):
+def effective_in(month: str, sources):
     """The effective value of one month within a (partner, metric) group: the
     highest-precedence source's (at most one row per source: uq_kpi_values_key)."""
     def of(*where):
@@ -227,19 +227,19 @@ def _per_partner(*, months: list[str], quarter: str):
 
     return select(
         sources.c.partner_id, sources.c.metric,
-        *(_effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)),
+        *(effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)),
         *(target(month).label(f"t{i}") for i, month in enumerate(months)),
         target(quarter).label("q"),
     ).group_by(sources.c.partner_id, sources.c.metric)
 
 
-def _summed(*terms):
+def summed(*terms):
     """SQL sum of nullable terms, NULL only when all are: SUM() over a row, as Python's sum over the present ones."""
     return terms[0] if len(terms) == 1 else case(
         (and_(*(t.is_(None) for t in terms)), None), else_=sum((func.coalesce(t, 0) for t in terms[1:]), func.coalesce(terms[0], 0)))
 
 
-def _first(*terms):
+def first_of(*terms):
     """SQL COALESCE, also of a single term (SQLite wants at least two arguments: a
     quarter's first month has a single value column)."""
     return terms[0] if len(terms) == 1 else func.coalesce(*terms)
@@ -269,21 +269,21 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
     t = [per.c[f"t{i}"] for i in range(len(months))]
     level = per.c.metric.in_(LEVELS)
     # Totals: a level (adoption) counts each partner's latest month; the others sum every month.
-    figure = case((level, _first(*reversed(v))), else_=_summed(*v))
+    figure = case((level, first_of(*reversed(v))), else_=summed(*v))
     totals = select(literal("total").label("part"), per.c.metric.label("key"), func.sum(figure).label("a"),
                     cast(None, KpiValue.value.type).label("b"), func.count(figure).label("n")).group_by(per.c.metric)
     # Attainment, by judge's rules. Cumulative metrics: a quarter target is judged on the
     # quarter's months; month targets on the months they cover, against their sum.
-    by_months = _summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
-    cumulative_actual = case((per.c.q.is_not(None), _summed(*v)), else_=by_months)
-    cumulative_target = func.coalesce(per.c.q, _summed(*t))
+    by_months = summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
+    cumulative_actual = case((per.c.q.is_not(None), summed(*v)), else_=by_months)
+    cumulative_target = func.coalesce(per.c.q, summed(*t))
     # A level: the latest month's value against the quarter target, else the latest
     # month target up to this month (else the latest set).
     by_recency = sorted((m for m in months if m <= this_month), reverse=True) + sorted((m for m in months if m > this_month), reverse=True)
     level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
     judged = select(
         per.c.metric,
-        case((level, _first(*reversed(v))), else_=cumulative_actual).label("actual"),
+        case((level, first_of(*reversed(v))), else_=cumulative_actual).label("actual"),
         case((level, level_target), else_=cumulative_target).label("target"),
     ).subquery()
     attainment = (
@@ -292,7 +292,7 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
     )
     # Top partners: rank() keeps every tie of the last place; ties are then ordered by
     # name in Python, the same whatever the database's collation.
-    revenue = _summed(*v)
+    revenue = summed(*v)
     ranked = (
         select(per.c.partner_id, revenue.label("total"), func.rank().over(order_by=func.round(revenue, 2).desc()).label("place"))
         .where(per.c.metric == "revenue", revenue.is_not(None))
@@ -366,8 +366,8 @@ def quarter_totals(*, session: Session, months: list[str], at: datetime | None =
     known = _known(months, at).subquery()
     sources = select(known.c.partner_id, known.c.metric, known.c.attribution, known.c.month.label("period"),
                      known.c.source, known.c.value, literal("value").label("kind")).subquery()
-    v = [_effective_in(month, sources) for month in months]
-    figure = case((sources.c.metric.in_(LEVELS), _first(*reversed(v))), else_=_summed(*v)).label("figure")
+    v = [effective_in(month, sources) for month in months]
+    figure = case((sources.c.metric.in_(LEVELS), first_of(*reversed(v))), else_=summed(*v)).label("figure")
     per = (select(sources.c.metric, sources.c.attribution, figure)
            .group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution).subquery())
     query = (select(per.c.attribution, per.c.metric, func.sum(per.c.figure), func.count(per.c.figure))

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from storage.kpis import LEVELS, METRICS, _effective_in, _summed
+from storage.kpis import LEVELS, METRICS, effective_in, first_of, summed
 from storage.models import (Change, DealRegistration, DealStatus, KpiTarget, KpiValue, OnboardingStep, Partner, Stage,
                             UTCDateTime)
 from storage.onboarding import STEPS
@@ -147,7 +147,7 @@ def _per_partner_both(*, months: list[str], quarter: str):
 
     return select(
         sources.c.partner_id, sources.c.metric, sources.c.attribution,
-        *(_effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)),
+        *(effective_in(month, sources).label(f"v{i}") for i, month in enumerate(months)),
         *(target(month).label(f"t{i}") for i, month in enumerate(months)),
         target(quarter).label("q"),
     ).group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution)
@@ -192,18 +192,18 @@ def _grouped(
     joined = per.join(Partner, Partner.id == per.c.partner_id)
     money = KpiValue.value.type
 
-    figure = case((level, (v[-1] if len(v) == 1 else func.coalesce(*reversed(v)))), else_=_summed(*v))
+    figure = case((level, first_of(*reversed(v))), else_=summed(*v))
     values = (select(literal("value").label("part"), per.c.metric, per.c.attribution, func.sum(figure).label("a"),
                      cast(null(), money).label("b"), func.count(figure).label("n"), *keys)
               .select_from(joined).where(*kept).group_by(per.c.metric, per.c.attribution, *keys))
     # judge's rules, as workspace_quarter applies them (see there).
-    by_months = _summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
-    cumulative_actual = case((per.c.q.is_not(None), _summed(*v)), else_=by_months)
+    by_months = summed(*(case((ti.is_not(None), vi)) for vi, ti in zip(v, t)))
+    cumulative_actual = case((per.c.q.is_not(None), summed(*v)), else_=by_months)
     by_recency = sorted((m for m in months if m <= this_month), reverse=True) + sorted((m for m in months if m > this_month), reverse=True)
     level_target = func.coalesce(per.c.q, *(t[months.index(m)] for m in by_recency))
     judged = (select(per.c.metric,
-                     case((level, (v[-1] if len(v) == 1 else func.coalesce(*reversed(v)))), else_=cumulative_actual).label("actual"),
-                     case((level, level_target), else_=func.coalesce(per.c.q, _summed(*t))).label("target"), *keys)
+                     case((level, first_of(*reversed(v))), else_=cumulative_actual).label("actual"),
+                     case((level, level_target), else_=func.coalesce(per.c.q, summed(*t))).label("target"), *keys)
               .select_from(joined).where(per.c.attribution == "sourced", *kept).subquery())
     judged_keys = [judged.c[f"k{i}"] for i in range(len(groups))]
     attained = (select(literal("judged"), judged.c.metric, literal("sourced"), func.sum(judged.c.actual),
