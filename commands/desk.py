@@ -33,7 +33,7 @@ from views.text import money
 DESK_JOB = "partner-desk"
 MAX_CUSTOMER = 120
 # What a partner's people hear when the desk can't serve them: it reveals nothing.
-CLOSED = "This channel's partner desk is closed. Ask your partner manager."
+CLOSED = "This form can't be sent: its partner desk is closed, or the form was open too long. Click the desk's button again, or ask your partner manager."
 ONLY = "Here you can type `/partner help` or `/partner scorecard`, or use the partner desk's buttons."
 
 

@@ -22,9 +22,12 @@ def remember(*, session: Session, view_id: str, kind: str, partner_id: int, chan
     session.flush()
 
 
-def opened(*, session: Session, view_id: str, kind: str, user_id: str) -> DeskForm | None:
-    """The desk form this person opened (None for anyone else's, or another kind of form)."""
+def opened(*, session: Session, view_id: str, kind: str, user_id: str, now: datetime) -> DeskForm | None:
+    """The desk form this person opened, within FORM_LIFETIME (None for anyone else's,
+    another kind of form, or one left open too long)."""
     if not view_id:
         return None
     form = session.get(DeskForm, view_id)
-    return form if form is not None and form.kind == kind and form.user_id == user_id else None
+    if form is None or form.kind != kind or form.user_id != user_id or form.created_at < now - FORM_LIFETIME:
+        return None
+    return form

@@ -247,3 +247,17 @@ def test_a_channel_shared_with_several_organisations_is_nobodys_desk(slack_app):
     # Someone of a third organisation in Acme's channel, and anyone in a channel two organisations share: nothing.
     assert "only available to members" in slack_app.command("scorecard", user="URIVAL1", channel="C0ONEORG")["text"]
     assert "only available to members" in slack_app.command("scorecard", user=EXTERNAL, channel="C0TWOORGS")["text"]
+
+
+def test_a_desk_form_left_open_over_a_day_is_not_accepted(linked):
+    from datetime import timedelta
+
+    slack_app, _ = linked
+    _, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    with unit_of_work() as session:
+        form = session.get(DeskForm, view_id)
+        form.created_at = form.created_at - timedelta(hours=25)
+    errors = submit_deal(slack_app, view_id).json()["errors"]
+    assert "closed" in errors[Block.CUSTOMER]
+    with unit_of_work(read_only=True) as session:
+        assert session.scalars(select(DealRegistration)).all() == []

@@ -68,7 +68,8 @@ def _submitted(ack: Ack, view: dict[str, Any], actor: Actor, kind: str, work) ->
     """A desk form came back: the channel and partner it was opened for, re-checked now."""
     view_id = view.get("id") or ""
     with unit_of_work(read_only=True) as session:
-        opened = desk_forms.opened(session=session, view_id=view_id, kind=kind, user_id=actor.caller.user_id)
+        opened = desk_forms.opened(session=session, view_id=view_id, kind=kind, user_id=actor.caller.user_id,
+                                   now=datetime.now(timezone.utc))
     channel = opened.channel_id if opened else None
     door = actor.at_partner_door(channel, budget=ACK_BUDGET) if channel else None
     if door is None or door.refusal is not None or door.partner_id != (opened.partner_id if opened else None):
