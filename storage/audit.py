@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Change, HelpRequest, Interaction, KpiTarget, KpiValue, OnboardingStep, Partner, Qbr
+from storage import kpis
+from storage.models import Change, HelpRequest, Interaction, KpiTarget, OnboardingStep, Partner, Qbr
 
 UNDO_WINDOW = timedelta(minutes=10)
 PARTNER_FIELDS = ("name", "name_key", "stage", "stage_changed_at", "owner_id", "archived_at", "slack_channel_id", "crm_id")
@@ -203,14 +204,14 @@ def undo(*, session: Session, change: Change, now: datetime) -> None:
             session.execute(update(Partner).where(Partner.id == values["partner_id"]).values(**fields))
     elif kind == "interaction.add":
         session.execute(delete(Interaction).where(Interaction.id == values["interaction_id"]))
-    elif kind in ("kpi.set", "target.set"):
-        model = KpiValue if kind == "kpi.set" else KpiTarget
-        key = values["key"]
-        where = [getattr(model, column) == value for column, value in key.items()]
+    elif kind == "kpi.set":
+        _restore_kpi(session, values["key"], values["previous"], user_id=change.user_id, now=now)
+    elif kind == "target.set":
+        where = [getattr(KpiTarget, column) == value for column, value in values["key"].items()]
         if values["previous"] is None:
-            session.execute(delete(model).where(*where))
+            session.execute(delete(KpiTarget).where(*where))
         else:
-            session.execute(update(model).where(*where).values(value=values["previous"]))
+            session.execute(update(KpiTarget).where(*where).values(value=values["previous"]))
     elif kind == "step.done":
         session.execute(delete(OnboardingStep).where(OnboardingStep.partner_id == values["partner_id"], OnboardingStep.step == values["step"]))
         if fields := _changed_only(session, change, values):
@@ -230,6 +231,16 @@ def undo(*, session: Session, change: Change, now: datetime) -> None:
         raise ValueError(kind)
     change.undone_at = now
     session.flush()
+
+
+def _restore_kpi(session: Session, key: dict[str, Any], previous: Decimal | None, *, user_id: str, now: datetime) -> None:
+    """Put a KPI value back (or remove it) through storage.kpis, as any write: the undo
+    is kept in kpi_history, so the digest's change and the quarter "as known" at any
+    instant see it."""
+    if previous is None:
+        kpis.delete_value(session=session, now=now, **key)
+    else:
+        kpis.set_kpi(session=session, value=previous, user_id=user_id, now=now, **key)
 
 
 def _changed_only(session: Session, change: Change, values: dict[str, Any]) -> dict[str, Any]:
