@@ -91,7 +91,9 @@ def seed(*, session: Session, partners: int = 12, seed: int = 1, now: datetime |
     total = _interactions(session=session, ids=ids, rng=rng, now=now, per_partner=100 if partners >= 1000 else 8,
                           on_progress=on_progress)
     counts = {"partners": len(rows), "interactions": total}
-    counts.update(_record(session=session, ids=ids, rng=rng, now=now))
+    # When each KPI value was entered comes from its own generator: the rest of the
+    # demo stays what a seed has always produced.
+    counts.update(_record(session=session, ids=ids, rng=rng, now=now, timing=random.Random(f"kpi-entry-{seed}")))
     if on_progress:
         on_progress(len(ids), len(ids))
     return counts
@@ -155,7 +157,7 @@ DEAL_MONTHS = 9  # this quarter and at least the two before it
 TARGET_QUARTERS = 3
 
 
-def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -> dict[str, int]:
+def _record(*, session: Session, ids: list, rng: random.Random, now: datetime, timing: random.Random) -> dict[str, int]:
     """Monthly KPIs (revenue and leads for two years, adoption for one), deal
     registrations over the last three quarters with the `deals` KPI they imply
     (source `deals`, as a real registration writes it), targets for this
@@ -163,7 +165,12 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
 
     Everything is consistent with itself: the digest's deals total is the
     count of registrations, and every past month the digest or a card can
-    show has values. Month boundaries are UTC (the demo's time zone)."""
+    show has values. Month boundaries are UTC (the demo's time zone).
+
+    Each value carries when it was entered (`_entered`), as a real workspace's
+    do: the digest's change on the week and against last quarter (read from
+    each value's updated_at, the demo writing no kpi_history) are then the
+    values entered in that time, not the whole quarter at once."""
     from storage.models import DealRegistration, HelpRequest, KpiTarget, KpiValue, OnboardingStep, Qbr
     from storage.periods import month_of, quarter_of
 
@@ -176,7 +183,9 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
     for n, (partner_id, created, owner) in enumerate(ids):
         stage, kind, first_month = stages[partner_id], types[partner_id], month_of(created.date())
         base = rng.randint(5, 60) * 1000
-        kpis += _monthly_kpis(partner_id, owner, base=base, first_month=first_month, months=months, rng=rng, now=now)
+        entry_day = timing.randint(8, 28)  # each owner brings a partner's figures in about the same day every month
+        kpis += [{**row, "updated_at": _entered(row["month"], entry_day, timing=timing, created=created, now=now)}
+                 for row in _monthly_kpis(partner_id, owner, base=base, first_month=first_month, months=months, rng=rng, now=now)]
         targets += _targets(partner_id, owner, kind=kind, base=base, first_month=first_month, quarters=quarters, now=now)
         qbrs += _qbrs(partner_id, owner, n=n, stage=stage, rng=rng, now=now)
         steps += _steps(partner_id, owner, kind=kind, stage=stage, created=created, rng=rng)
@@ -186,12 +195,14 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
         if n % 4 == 1:
             asks.append(_ask(partner_id, owner, n=n, rng=rng, now=now))
     # The `deals` KPI as registrations write it (storage.deals.refresh_deal_kpi): a count per partner and month.
-    per_month: dict[tuple[int, str], int] = {}
+    # Each count was last written by its month's latest registration.
+    per_month: dict[tuple[int, str], tuple[int, datetime]] = {}
     for deal in deals:
         key = (deal["partner_id"], month_of(deal["registered_at"].date()))
-        per_month[key] = per_month.get(key, 0) + 1
-    kpis += [_kpi(partner_id, "deals", month, Decimal(count), None, now, source="deals")
-             for (partner_id, month), count in per_month.items()]
+        count, latest = per_month.get(key, (0, deal["registered_at"]))
+        per_month[key] = (count + 1, max(latest, deal["registered_at"]))
+    kpis += [_kpi(partner_id, "deals", month, Decimal(count), None, latest, source="deals")
+             for (partner_id, month), (count, latest) in per_month.items()]
     for table, batch in ((KpiValue, kpis), (KpiTarget, targets), (Qbr, qbrs), (OnboardingStep, steps), (DealRegistration, deals), (HelpRequest, asks)):
         for start in range(0, len(batch), BATCH):
             session.execute(insert(table.__table__), batch[start : start + BATCH])
@@ -201,6 +212,16 @@ def _record(*, session: Session, ids: list, rng: random.Random, now: datetime) -
 def _kpi(partner_id: int, metric: str, month: str, value: Decimal, owner: str | None, now: datetime, source: str = "manual") -> dict:
     return {"partner_id": partner_id, "metric": metric, "month": month, "source": source, "attribution": "sourced",
             "value": value, "entered_by": owner, "updated_at": now}
+
+
+def _entered(month: str, day: int, *, timing: random.Random, created: datetime, now: datetime) -> datetime:
+    """When a month's value was entered: around `day` of that month (within two days,
+    in working hours UTC), never before the partner existed nor after `now` (a value
+    due later this month counts as entered just now)."""
+    year, mon = int(month[:4]), int(month[5:])
+    day = min(max(day + timing.randint(-2, 2), 1), 28)
+    when = datetime(year, mon, day, timing.randint(8, 17), timing.randint(0, 59), tzinfo=timezone.utc)
+    return min(max(when, created), now)
 
 
 def _monthly_kpis(partner_id: int, owner: str, *, base: int, first_month: str, months: list[str], rng: random.Random,
