@@ -150,17 +150,18 @@ def refresh_kpi(session: Session, deal: DealRegistration, ctx: Context) -> None:
 
 
 def decide(ctx: Context, deal_id: int, *, approve: bool, reason: str | None = None) -> Reply:
-    """Approve / Reject: a conflict by an admin; a partner's own submission by its owner or
-    an admin. Decided once, the message updated, the registrant told (a partner in the
+    """Approve / Reject: a conflict by an admin (a partner's submission that clashes too); a
+    partner's own submission otherwise by its owner or an admin. Decided once, the message updated, the registrant told (a partner in the
     thread of its submission, with the reason given)."""
     deal = ctx.session.get(DealRegistration, deal_id)
-    if deal is not None and deal.from_partner:
+    if deal is not None and deal.from_partner and deal.conflict_with_id is None:
         require_owner_or_admin(deal.partner, ctx, "approve or reject this partner's deal")
-    else:
+    else:  # a conflict is the admins' to decide, whoever registered it
         require_admin(ctx, "approve or reject deal conflicts")
     if deal is None:
         raise UserError("That deal registration no longer exists. Nothing was changed.")
-    reason = None if approve else ((reason or "").strip()[:1500] or None)
+    # A reason is the partner's to read: kept only for a partner's own submission.
+    reason = None if approve or not deal.from_partner else ((reason or "").strip()[:1500] or None)
     if not deals.decide_deal(session=ctx.session, deal_id=deal_id, approve=approve, user_id=ctx.caller.user_id, now=ctx.now,
                              reason=reason):
         ctx.session.refresh(deal)

@@ -9,8 +9,9 @@ submission; everything internal goes to internal channels and DMs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from commands import scorecard
 from commands.amounts import amount, examples
@@ -61,10 +62,17 @@ def to_partner_thread(ctx: Context, partner: Partner, kind: str, subject_id: int
 
 # --- Register a deal -----------------------------------------------------------------------
 
-def register_deal(ctx: Context, partner_id: int, form: DealForm) -> Reply:
-    """A partner's deal registration: always reviewed by the owner (or an admin), through
-    the same conflict detection; the partner is told "received, under review"."""
-    partner = _partner(ctx, partner_id)
+@dataclass(frozen=True)
+class DealTyped:
+    """A desk deal form, checked: each mistake is shown under its input."""
+
+    customer: str
+    amount: Decimal
+    close: date | None
+    notes: str | None
+
+
+def _checked(ctx: Context, form: DealForm) -> DealTyped:
     customer = clean(form.customer)
     if not match_key(customer) or len(customer) > MAX_CUSTOMER:
         raise UserError(f"Give the customer's name (up to {MAX_CUSTOMER} characters).", field=Block.CUSTOMER)
@@ -76,53 +84,69 @@ def register_deal(ctx: Context, partner_id: int, form: DealForm) -> Reply:
         raise UserError(error.message, field=Block.AMOUNT) from None
     if percent:
         raise UserError(f"{shown(form.amount)} is a percentage; give the deal's amount in {currency}.", field=Block.AMOUNT)
-    close = date.fromisoformat(form.close) if form.close else None
+    try:
+        close = date.fromisoformat(form.close.strip()) if form.close and form.close.strip() else None
+    except ValueError:
+        raise UserError(f"{shown(form.close or '')} is not a date: pick one, or type it as YYYY-MM-DD.", field=Block.CLOSE) from None
     if close is not None and close < local_today(ctx.now, ctx.settings.zone):
         raise UserError("The expected close date is in the past; pick today or a later day.", field=Block.CLOSE)
-    notes = typed_text(form.notes)[:partner_facing.MAX_NOTES] or None
+    return DealTyped(customer, value, close, typed_text(form.notes)[:partner_facing.MAX_NOTES] or None)
 
-    key = match_key(customer)
+
+def register_deal(ctx: Context, partner_id: int, form: DealForm) -> Reply:
+    """A partner's deal registration: always reviewed, through the same conflict detection
+    (by the owner; by the admins when it clashes with another partner's); the partner is
+    told "received, under review"."""
+    partner = _partner(ctx, partner_id)
+    typed = _checked(ctx, form)
+    key = match_key(typed.customer)
     deals.lock_customer(session=ctx.session, customer_key=key)
     holding = deals.holding_registrations(session=ctx.session, customer_key=key, since=ctx.now - deals.CONFLICT_WINDOW)
     if (own := next((d for d in holding if d.partner_id == partner.id), None)) is not None:
         # Their own earlier registration: safe to name (it is theirs), nothing about anyone else.
-        raise UserError(f"You already registered {customer} on {own.registered_at.astimezone(ctx.settings.zone):%Y-%m-%d}; "
+        raise UserError(f"You already registered {typed.customer} on {own.registered_at.astimezone(ctx.settings.zone):%Y-%m-%d}; "
                         "its status is in your scorecard.", field=Block.CUSTOMER)
     first = holding[0] if holding else None
     deal = deals.register_deal(
-        session=ctx.session, partner_id=partner.id, customer=customer, customer_key=key, amount=value, attribution="sourced",
-        conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
-        submitted_team_id=ctx.caller.partner_org or "unknown", expected_close=close, notes=notes,
+        session=ctx.session, partner_id=partner.id, customer=typed.customer, customer_key=key, amount=typed.amount,
+        attribution="sourced", conflict_with_id=first.partner_id if first else None, user_id=ctx.caller.user_id, now=ctx.now,
+        submitted_team_id=ctx.caller.partner_org or "unknown", expected_close=typed.close, notes=typed.notes,
     )
     audit.record(session=ctx.session, user_id=ctx.caller.user_id, team_id=ctx.caller.partner_org, kind="deal.register",
-                 summary=f"{partner.name} submitted deal #{deal.id} from its channel: {customer}, {money(value, currency)}",
+                 summary=f"{partner.name} submitted deal #{deal.id} from its channel: {typed.customer}, "
+                         f"{money(typed.amount, ctx.settings.currency)}",
                  undo={"deal_id": deal.id}, partner_id=partner.id, now=ctx.now)
     webhooks.emit(session=ctx.session, hooks=ctx.settings.webhooks, event="deal.registered", partner=partner,
                   subject=webhooks.deal_data(deal, first.partner if first else None), now=ctx.now)
-
-    text, blocks = partner_facing.deal_received(customer=customer, amount=value, close=close, currency=currency,
-                                                by=ctx.caller.user_id)
+    text, blocks = partner_facing.deal_received(customer=typed.customer, amount=typed.amount, close=typed.close,
+                                                currency=ctx.settings.currency, by=ctx.caller.user_id)
     receipt = Notification(*thread_key("deal", deal.id), partner.slack_channel_id or "", text, blocks, partner_id=partner.id)
-    review = _review(ctx, deal, partner, holding)
-    return Reply(text="", outbox=[receipt, review], then=_reviewers_reached(ctx, review))
+    reviews = _reviews(ctx, deal, partner, holding)
+    return Reply(text="", outbox=[receipt, *reviews], then=_reviewers_reached(ctx, reviews))
 
 
-def _review(ctx: Context, deal: DealRegistration, partner: Partner, holding: list[DealRegistration]) -> Notification:
-    """The owner's DM: the submission with Approve / Reject (and the conflict, when there is one)."""
+def _reviews(ctx: Context, deal: DealRegistration, partner: Partner, holding: list[DealRegistration]) -> list[Notification]:
+    """Who decides, by DM with Approve / Reject: the owner; the admins when another partner
+    holds the customer (a conflict is theirs to decide, SPEC §9)."""
     others = list({d.partner_id: d.partner for d in holding}.values())
     text, blocks = review_message(deal, partner, currency=ctx.settings.currency, holders=others)
-    return Notification("deal-review", f"deal:{deal.id}", "owner", partner.owner_id, text, blocks,
-                        link_to_sent=(*thread_key("deal", deal.id), "Partner's thread"))
+    review = Notification("deal-review", f"deal:{deal.id}", "owner", partner.owner_id, text, blocks,
+                          link_to_sent=(*thread_key("deal", deal.id), "Partner's thread"))
+    if deal.conflict_with_id is None or not ctx.settings.admins:
+        return [review]
+    return [replace(review, period=f"admin:{admin}", target=admin) for admin in ctx.settings.admins]
 
 
-def _reviewers_reached(ctx: Context, review: Notification):
-    """If the owner could not be reached (left, not a full member), the admins are asked instead."""
+def _reviewers_reached(ctx: Context, reviews: list[Notification]):
+    """The outbox is [receipt, *reviews]: if no reviewer could be reached (the owner left,
+    or is not one of ours), the admins are asked instead."""
     admins = list(ctx.settings.admins)
 
     def reached(outcomes: list[Posted]) -> Reply:
-        if outcomes[1].ok or outcomes[1].error == NOT_OURS or not admins:
+        asked = outcomes[1:]
+        if any(p.ok or p.error == NOT_OURS for p in asked) or not admins or reviews[0].target in admins:
             return Reply(text="")
-        return Reply(text="", outbox=[replace(review, period=f"admin:{admin}", target=admin) for admin in admins])
+        return Reply(text="", outbox=[replace(reviews[0], period=f"admin:{admin}", target=admin) for admin in admins])
 
     return reached
 
@@ -153,7 +177,7 @@ def ask_help(ctx: Context, partner_id: int, form: HelpForm, *, view_id: str | No
     target = routing(ctx).get(team) if team != "owner" else None
     target = target or partner.owner_id  # no channel for that team: the owner hears it
     request = requests.create(
-        session=ctx.session, partner_id=partner.id, team=team if team != "owner" else "owner", text=text,
+        session=ctx.session, partner_id=partner.id, team=team, text=text,
         requester_id=ctx.caller.user_id, origin_channel_id=ctx.caller.channel_id, due_on=None, now=ctx.now, view_id=view_id,
     )
     request.requester_team_id, request.category, request.partner_channel_id = (
@@ -172,31 +196,22 @@ def ask_help(ctx: Context, partner_id: int, form: HelpForm, *, view_id: str | No
     text_, blocks = request_message(request, partner, now=ctx.now)
     message = Notification(**requests.post_key(request.id), target=target, text=text_, blocks=blocks,
                            link_to_sent=(*thread_key("request", request.id), "Partner's thread"))
-    rid, owner, admins = request.id, partner.owner_id, list(ctx.settings.admins)
+    owner, admins = partner.owner_id, list(ctx.settings.admins)
 
     def posted(outcomes: list[Posted]) -> Reply:
-        if outcomes[1].ok or outcomes[1].error in (None, NOT_OURS):
+        """The outbox is [receipt, message]: when the message found no one, someone of ours is told."""
+        sent = outcomes[1]
+        if sent.ok or sent.error in (None, NOT_OURS):
             return Reply(text="")
         if target == owner:
             # The owner can't be reached (left, or not one of ours): the admins get the request itself.
             return Reply(text="", outbox=[replace(message, job="request-admin", period=f"admin:{admin}", target=admin)
                                           for admin in admins])
-        # The team's channel refused it: the owner hears of it, with Post again.
-        with_owner = _not_posted_for_owner(rid, target, outcomes[1].error)
-        return Reply(text="", outbox=[with_owner] if with_owner else [])
+        # The team's channel refused it: the owner hears of it, with Post again (the request as loaded above).
+        said, blocks = request_not_posted(request, target, sent.error or "unknown_error")
+        return Reply(text="", outbox=[Notification("request-not-posted", f"request:{request.id}", "owner", owner, said, blocks)])
 
     return Reply(text="", outbox=[receipt, message], then=posted)
-
-
-def _not_posted_for_owner(rid: int, channel: str, error: str) -> Notification | None:
-    from storage.db import unit_of_work
-
-    with unit_of_work(read_only=True) as session:
-        request = requests.get(session=session, request_id=rid)
-        if request is None:
-            return None
-        text, blocks = request_not_posted(request, channel, error)
-        return Notification("request-not-posted", f"request:{rid}", "owner", request.partner.owner_id, text, blocks)
 
 
 def request_update(ctx: Context, request, event: str, *, share_resolution: bool = False) -> Notification | None:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.settings import HELP_CATEGORIES, SCORECARD_FIELDS, Settings
@@ -101,7 +101,9 @@ def own_deals(*, session: Session, partner_id: int, since: datetime, until: date
     ]
     rows = session.execute(
         select(DealRegistration.customer, DealRegistration.amount, DealRegistration.status, DealRegistration.registered_at,
-               DealRegistration.expected_close, DealRegistration.decision_reason)
+               DealRegistration.expected_close,
+               # A reason given for the partner's own submission only (one for a conflict may name another partner).
+               case((DealRegistration.submitted_team_id.is_not(None), DealRegistration.decision_reason)))
         .where(*where).order_by(DealRegistration.registered_at.desc(), DealRegistration.id.desc()).limit(MAX_ROWS)
     ).all()
     deals = tuple(

@@ -577,17 +577,19 @@ def test_the_canary_never_crosses_the_boundary_while_the_partner_gets_everything
         deals = {d.customer: d.id for d in s.scalars(select(DealRegistration).where(DealRegistration.partner_id == world.acme))}
         asked_ids = {r.category: r.id for r in s.scalars(select(HelpRequest).where(HelpRequest.partner_channel_id == SHARED))}
 
-    # Our side decides, a step at a time as people do: the owner sees the conflict, rejects
-    # Globex with a reason and approves Umbrella; legal claims, notes and resolves without
+    # Our side decides, a step at a time as people do: an admin sees the conflict and rejects
+    # Globex with a reason, the owner approves Umbrella; legal claims, notes and resolves without
     # sending; product claims, resolves and sends its answer to the partner.
     def step(do, *args, **kwargs) -> None:
         do(*args, **kwargs)
         app.settle()
 
-    reviews = {c: [m for m in posted(fake, "UOWNER1") if c in text_of(m) and buttons_in(m)][-1] for c in deals}
+    # The conflicting Globex goes to the admins (a conflict is theirs to decide), Umbrella to the owner.
+    reviews = {c: [m for m in posted(fake, who) if c in text_of(m) and buttons_in(m)][-1]
+               for c, who in (("Globex", "UADMIN1"), ("Umbrella", "UOWNER1"))}
     assert "Initech" in text_of(reviews["Globex"])  # the conflict is known internally
     step(app.submit_view, {"type": "modal", "callback_id": View.DEAL_REJECT, "private_metadata": f"{deals['Globex']}|"},
-         text_values("Outside the programme's territory"), user="UOWNER1")
+         text_values("Outside the programme's territory"), user="UADMIN1")
     step(app.action, Action.DEAL_APPROVE, buttons_in(reviews["Umbrella"])[Action.DEAL_APPROVE], user="UOWNER1",
          channel="DUOWNER1")
     contracts, technical = asked_ids["contracts"], asked_ids["technical"]
@@ -635,7 +637,7 @@ def test_the_canary_never_crosses_the_boundary_while_the_partner_gets_everything
     assert leaks(seen) == [], leaks(seen)
     # The canary is everywhere internal: it is seeded, so its absence above means something.
     internal = json.dumps([c.args for c in fake.calls if c.method == "chat.postMessage"
-                           and c.args.get("channel") in ("UOWNER1", "C0LEGAL", "C0PRODUCT")])
+                           and c.args.get("channel") in ("UOWNER1", "UADMIN1", "C0LEGAL", "C0PRODUCT")])
     assert CANARY in internal and "Initech" in internal
 
     # And the partner did receive what it should.

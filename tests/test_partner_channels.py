@@ -118,15 +118,19 @@ def test_a_rejection_reason_reaches_the_partner_but_never_the_conflicting_partne
     slack_app.command('deal Initech "Globex" 10k', user="UOWNER1")
     _, view_id = desk_click(slack_app, Action.DESK_DEAL)
     submit_deal(slack_app, view_id)
-    review = posted_in(fake, "UOWNER1")[-1]
-    assert "Initech" in texts(review["blocks"])  # the owner sees the conflict
+    # A conflict is the admins' to decide (SPEC §9): the review goes to them, not to the owner.
+    review = posted_in(fake, "UADMIN1")[-1]
+    assert "Initech" in texts(review["blocks"])  # the admin sees the conflict
+    assert not [m for m in posted_in(fake, "UOWNER1") if "Globex" in m["text"]]
     assert all("Initech" not in texts(m["blocks"]) + m["text"] for m in posted_in(fake, SHARED))
 
     with unit_of_work(read_only=True) as session:
         deal_id = session.scalars(select(DealRegistration.id).where(DealRegistration.submitted_team_id.is_not(None))).one()
-    slack_app.submit_view({"type": "modal", "callback_id": View.DEAL_REJECT, "private_metadata": f"{deal_id}|"},
-                          {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Already in our pipeline"}}},
-                          user="UOWNER1")
+    reason = {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Already in our pipeline"}}}
+    modal = {"type": "modal", "callback_id": View.DEAL_REJECT, "private_metadata": f"{deal_id}|"}
+    refused = slack_app.submit_view(modal, reason, user="UOWNER1").json()
+    assert "Only admins" in refused["errors"][Block.TEXT]
+    slack_app.submit_view(modal, reason, user="UADMIN1")
     slack_app.settle()
     outcome = texts(posted_in(fake, SHARED)[-1]["blocks"])
     assert "Rejected" in outcome and "Already in our pipeline" in outcome and "Initech" not in outcome
@@ -261,3 +265,21 @@ def test_a_desk_form_left_open_over_a_day_is_not_accepted(linked):
     assert "closed" in errors[Block.CUSTOMER]
     with unit_of_work(read_only=True) as session:
         assert session.scalars(select(DealRegistration)).all() == []
+
+
+def test_a_reason_given_for_one_of_our_own_conflicts_is_never_kept_or_shown(linked):
+    slack_app, _ = linked
+    slack_app.command("add Initech type:channel", user="UOWNER1")
+    slack_app.command('deal Initech "Globex" 10k', user="UOWNER1")
+    slack_app.command('deal Acme "Globex" 12k', user="UOWNER1")  # ours, a conflict: decided without a reason
+    with unit_of_work(read_only=True) as session:
+        deal_id = session.scalars(select(DealRegistration.id).where(DealRegistration.amount == 12000)).one()
+    slack_app.submit_view({"type": "modal", "callback_id": View.DEAL_REJECT, "private_metadata": f"{deal_id}|"},
+                          {Block.TEXT: {Action.INPUT: {"type": "plain_text_input", "value": "Initech has it"}}},
+                          user="UADMIN1")
+    slack_app.settle()
+    with unit_of_work(read_only=True) as session:
+        deal = session.get(DealRegistration, deal_id)
+        assert (deal.status, deal.decision_reason) == ("rejected", None)
+    card = slack_app.command("scorecard", user=EXTERNAL, channel=SHARED)
+    assert "Globex" in texts(card["blocks"]) and "Initech" not in texts(card["blocks"])

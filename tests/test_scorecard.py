@@ -69,7 +69,8 @@ def seed(slack_app, *, link: bool = True) -> int:
     acme = partner_id("Acme")
     with unit_of_work() as s:
         s.execute(DealRegistration.__table__.update().where(DealRegistration.customer == "Initech").values(
-            status=DealStatus.REJECTED, decision_reason="no budget confirmed yet", decided_by="UADMIN1", decided_at=now))
+            status=DealStatus.REJECTED, decision_reason="no budget confirmed yet", decided_by="UADMIN1", decided_at=now,
+            submitted_team_id="T0PARTNERORG"))  # the partner's own submission: its reason is the partner's to read
         asked = dict(partner_id=acme, team=CANARIES["team"], requester_id="UEXT1", partner_channel_id=SHARED,
                      requester_team_id="T0PARTNERORG")
         s.add_all([
