@@ -43,8 +43,6 @@ class Notification:
     thread_of: str | None = None
     # A file to upload instead of a message: (filename, title, PNG bytes).
     file: tuple[str, str, bytes] | None = None
-    # Figures kept in the ledger for the next run to compare with (the digest's totals).
-    meta: dict[str, Any] | None = None
     # Take the ledger row again when an earlier attempt failed or crashed (a request's own post).
     retake: bool = False
     # Replace this message of `target` in place (chat.update) instead of posting; a later

@@ -40,7 +40,7 @@ FIXES = {
 
 
 def to_payload(n: Notification) -> str:
-    data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of, "meta": n.meta,
+    data: dict = {"text": n.text, "blocks": n.blocks, "thread_ts": n.thread_ts, "thread_of": n.thread_of,
                   "update_ts": n.update_ts, "link": n.link, "link_to": n.link_to, "link_to_sent": n.link_to_sent,
                   "partner_id": n.partner_id, "pin": n.pin}
     if n.file:
@@ -50,12 +50,14 @@ def to_payload(n: Notification) -> str:
 
 
 def from_payload(job: str, subject: str, period: str, target: str, payload: str) -> Notification:
+    """The notification a ledger row holds. Keys it no longer has a use for are passed
+    over: a row stored by an older version (the v1 digest's "meta" totals) still sends."""
     data = json.loads(payload)
     file = data.get("file")
     return Notification(
         job=job, subject=subject, period=period, target=target, text=data["text"], blocks=data["blocks"],
         thread_ts=data.get("thread_ts"), thread_of=data.get("thread_of"),
-        file=(file[0], file[1], base64.b64decode(file[2])) if file else None, meta=data.get("meta"),
+        file=(file[0], file[1], base64.b64decode(file[2])) if file else None,
         update_ts=data.get("update_ts"), link=bool(data.get("link")),
         link_to=tuple(data["link_to"]) if data.get("link_to") else None,
         link_to_sent=tuple(data["link_to_sent"]) if data.get("link_to_sent") else None,

@@ -152,10 +152,3 @@ def last_runs(*, session: Session) -> dict[str, JobRun]:
     latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
     return {r.job: r for r in session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))}
 
-
-def payload_of(*, session: Session, job: str, subject: str, period: str) -> str | None:
-    return session.scalar(
-        select(NotificationLedger.payload).where(
-            NotificationLedger.job == job, NotificationLedger.subject == subject, NotificationLedger.period == period
-        )
-    )

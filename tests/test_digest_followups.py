@@ -1,15 +1,21 @@
 """Digest v2 follow-ups (#16): `/partner undo` of a KPI keeps the KPI history complete
-(what the digest's change and "last quarter as known then" read), and the demo's KPI
-values carry when they were entered, so its digest shows a believable week."""
+(what the digest's change and "last quarter as known then" read), the demo's KPI
+values carry when they were entered, so its digest shows a believable week, and a
+digest stored in the ledger by v1 (with its "meta" totals) is still sent by `retry`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import json
+
 from sqlalchemy import delete, select
 
-from storage import demo, digest_figures, kpis
+from bot.app import web_client
+from bot.slack import JobSlack
+from jobs.runner import run_job
+from storage import demo, digest_figures, kpis, ledger
 from storage.db import unit_of_work
 from storage.models import KpiHistory, KpiValue, Partner
 from tests.conftest import make_settings, texts
@@ -84,3 +90,21 @@ def test_the_demo_digest_shows_a_week_of_change_not_the_whole_quarter(settings):
         assert line.last_quarter > 0, line
     body = texts(digest(figures, currency="USD", admins=[])[1])
     assert "same week last quarter $0" not in body, body
+
+
+def test_a_v1_digest_left_in_the_ledger_is_still_sent(database_url, fake_slack):
+    """v1 kept its totals in the ledger payload ("meta"); Notification no longer has
+    them, and a row stored then (claimed, then the process died) still goes out once."""
+    fake_slack.reset()
+    job_settings = make_settings(DATABASE_URL=database_url, SLACK_API_URL=fake_slack.api_url)
+    claimed = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    payload = {"text": "Partner digest · week 2026-W48", "blocks": [], "thread_ts": None, "thread_of": None,
+               "meta": {"revenue": "717000", "leads": "536"}, "update_ts": None, "link": False, "link_to": None,
+               "link_to_sent": None, "partner_id": None, "pin": False}
+    with unit_of_work() as s:
+        assert ledger.claim(session=s, job="kpi-digest", subject="digest", period="2026-W48", target="C0DIGEST",
+                            payload=json.dumps(payload), now=claimed)
+    slack = JobSlack(web_client(job_settings), job_settings.zone)
+    assert run_job("retry", settings=job_settings, slack=slack, now=claimed + timedelta(minutes=15)).sent == 1
+    assert run_job("retry", settings=job_settings, slack=slack, now=claimed + timedelta(minutes=30)).sent == 0
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["Partner digest · week 2026-W48"]
