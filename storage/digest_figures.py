@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from core.settings import Settings
 
 from storage import kpis, onboarding, partners, qbrs, report, sla
-from storage.deals import CONFLICT_WINDOW, HOLDING
+from storage.deals import CONFLICT_WINDOW, HOLDING, UNDECIDED
+from storage.health import open_conflict
 from storage.health_rule import KPI_MAX_PENALTY, KPI_MIN_PENALTY, QUIET_DAYS, at_risk_clause
 from storage.report import Figure
 from storage.models import DealRegistration, DealStatus, Interaction, OnboardingStep, Partner, Qbr, Stage
@@ -187,7 +188,7 @@ def pipeline(*, session: Session, week: Week) -> Pipeline:
     in_week = and_(DealRegistration.registered_at >= week.start, DealRegistration.registered_at < week.end)
     holding = and_(DealRegistration.status.in_(HOLDING), DealRegistration.registered_at >= week.end - CONFLICT_WINDOW,
                    DealRegistration.registered_at < week.end)
-    undecided = DealRegistration.status.in_([DealStatus.CONFLICT, DealStatus.REVIEW])
+    undecided = DealRegistration.status.in_(UNDECIDED)
     live = Partner.archived_at.is_(None)
 
     def count_and_sum(condition):
@@ -195,11 +196,12 @@ def pipeline(*, session: Session, week: Week) -> Pipeline:
 
     row = session.execute(
         select(*count_and_sum(in_week), *count_and_sum(holding), func.sum(case((undecided, 1), else_=0)),
-               func.sum(case((DealRegistration.status == DealStatus.CONFLICT, 1), else_=0)))
+               func.sum(case((open_conflict(), 1), else_=0)))
         .join(Partner, Partner.id == DealRegistration.partner_id).where(live)
     ).one()
     waiting = [
-        Waiting(d.id, name, owner, d.customer, d.amount, d.registered_at, d.status == DealStatus.CONFLICT)
+        Waiting(d.id, name, owner, d.customer, d.amount, d.registered_at,
+                d.status == DealStatus.CONFLICT or d.conflict_with_id is not None)  # open_conflict(), per row
         for d, name, owner in session.execute(
             select(DealRegistration, Partner.name, Partner.owner_id).join(Partner, Partner.id == DealRegistration.partner_id)
             .where(undecided, live).order_by(DealRegistration.registered_at, DealRegistration.id).limit(SHOWN)
@@ -286,8 +288,8 @@ def _stalled(session: Session, *, week: Week, stall_days: int) -> tuple[list[Nam
     """Onboarding stalled at the week's end (storage.onboarding's rule), longest first: the
     first SHOWN with the step each is stuck on, and how many there are (two statements)."""
     since = week.end - timedelta(days=stall_days)
-    rows, total = _listed(session, select(Partner.id, Partner.name, Partner.owner_id, Partner.type, onboarding._last_change())
-                          .where(*onboarding._stalled(since, None)).order_by(onboarding._last_change(), Partner.name_key, Partner.id))
+    rows, total = _listed(session, select(Partner.id, Partner.name, Partner.owner_id, Partner.type, onboarding.last_change())
+                          .where(*onboarding.stalled_where(since, None)).order_by(onboarding.last_change(), Partner.name_key, Partner.id))
     done: dict[int, set[str]] = {}
     for pid, step in session.execute(select(OnboardingStep.partner_id, OnboardingStep.step)
                                      .where(OnboardingStep.partner_id.in_([r[0] for r in rows]))):

@@ -55,18 +55,18 @@ def unmark_step(*, session: Session, partner: Partner, step: str, now: datetime)
     return bool(result.rowcount)
 
 
-def _last_change():
+def last_change():
     return func.coalesce(Partner.onboarding_changed_at, Partner.created_at)
 
 
-def _stalled(since: datetime, owner_id: str | None) -> list:
-    return [Partner.stage == "onboarding", _last_change() <= since, Partner.archived_at.is_(None),
+def stalled_where(since: datetime, owner_id: str | None) -> list:
+    return [Partner.stage == "onboarding", last_change() <= since, Partner.archived_at.is_(None),
             *([Partner.owner_id == owner_id] if owner_id else [])]
 
 
 def count_stalled(*, session: Session, now: datetime, stall_days: int) -> int:
     """How many partners `stalled_rows` lists, counted by the database (the digest shows only the number)."""
-    return session.scalar(select(func.count()).select_from(Partner).where(*_stalled(now - timedelta(days=stall_days), None))) or 0
+    return session.scalar(select(func.count()).select_from(Partner).where(*stalled_where(now - timedelta(days=stall_days), None))) or 0
 
 
 def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | None = None) -> list[tuple[Partner, set[str]]]:
@@ -74,8 +74,8 @@ def stalled_onboarding(*, session: Session, since: datetime, owner_id: str | Non
     query = (
         select(Partner, OnboardingStep.step)
         .outerjoin(OnboardingStep, OnboardingStep.partner_id == Partner.id)
-        .where(*_stalled(since, owner_id))
-        .order_by(_last_change(), Partner.name_key, Partner.id)
+        .where(*stalled_where(since, owner_id))
+        .order_by(last_change(), Partner.name_key, Partner.id)
     )
     found: dict[int, tuple[Partner, set[str]]] = {}
     for partner, step in session.execute(query):

@@ -51,7 +51,7 @@ def digest(d: Digest, *, currency: str, admins: list[str]) -> tuple[str, list[di
         lines = [f"• {q.scheduled_for:%a %b %d} *{escape(p.name)}* (owner {user(p.owner_id)})" for q, p in d.upcoming[:10]]
         extra = [f"… and {len(d.upcoming) - 10:,} more: `/partner status` shows each owner's next QBRs"] if len(d.upcoming) > 10 else []
         blocks += lines_section(["*QBRs in the next 7 days*", *lines, *extra])
-    blocks.append(context("Chart of attainment vs pace in the thread · every figure by owner, type and tier: `/partner report`"))
+    blocks.append(context("Chart of attainment vs pace in the thread · every figure by owner and type, filtered as you like: `/partner report`"))
     return _fallback(d, currency), blocks[:MAX_BLOCKS]
 
 
