@@ -23,7 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from core.settings import Settings
-from bot.slack import ACCESS_TTL, JobSlack, is_external, outsider_reason, shared_flags
+from bot.slack import ACCESS_TTL, JobSlack, is_external, other_orgs, outsider_reason, shared_flags
 from storage import partners
 from storage.db import unit_of_work
 
@@ -53,16 +53,11 @@ class Access:
 
 
 def one_partner_org(channel: dict, team: dict, person: dict) -> bool:
-    """When Slack names the organisations a channel is shared with (`connected_team_ids`
-    or `shared_team_ids` on conversations.info), a partner channel is shared with exactly
-    one other organisation, and the person belongs to it: a channel several partners
-    share is nobody's desk. Without that list, the link and the sharing decide."""
-    ids = channel.get("connected_team_ids") or channel.get("shared_team_ids")
-    if not ids:
-        return True
-    ours = {team["team_id"], *(channel.get("internal_team_ids") or [])}
-    others = set(ids) - ours
-    return len(others) == 1 and person.get("team_id") in others
+    """When Slack names the organisations a channel reaches (bot/slack.py other_orgs), a
+    partner channel reaches exactly one other, and the person belongs to it: a channel
+    several partners share is nobody's desk. Without that list, the link and the sharing decide."""
+    others = other_orgs(channel, team)
+    return others is None or (len(others) == 1 and person.get("team_id") in others)
 
 
 def refused(why: str, *, external: bool = False) -> Access:

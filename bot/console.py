@@ -87,6 +87,9 @@ class ConsoleMessenger:
     def ensure_member(self, channel: str) -> str | None:
         return None
 
+    def partner_channel_problem(self, channel: str) -> str | None:
+        return None  # the demo's Slack Connect channel reaches one partner
+
     def pin(self, channel: str, ts: str) -> bool:
         self.screen.show([], "", title=f"pinned it in {self._where(channel)}")
         return True

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from core.messenger import SHARED, Posted
+from core.messenger import SEVERAL_ORGS, SHARED, Posted
 
 log = logging.getLogger(__name__)
 # Channel errors a person can fix by inviting the bot or picking another channel.
@@ -49,6 +49,15 @@ def is_external(info: dict[str, Any], team: dict[str, Any]) -> bool:
     if info.get("is_restricted") or info.get("is_ultra_restricted") or info.get("deleted") or info.get("is_bot"):
         return False
     return bool(info.get("is_stranger")) or outsider_reason(info, team) == "outsider"
+
+
+def other_orgs(channel: dict[str, Any], team: dict[str, Any]) -> set[str] | None:
+    """The organisations other than ours a Slack Connect channel reaches, when Slack names
+    them (`connected_team_ids`, or `shared_team_ids`); None when it does not say."""
+    ids = channel.get("connected_team_ids") or channel.get("shared_team_ids")
+    if not ids:
+        return None
+    return set(ids) - {team["team_id"], *(channel.get("internal_team_ids") or [])}
 
 
 def shared_flags(info: dict[str, Any]) -> bool:
@@ -146,10 +155,24 @@ class SlackMessenger:
             self._team = {"team_id": data["team_id"], "enterprise_id": data.get("enterprise_id")}
             return self._team
 
+    def partner_channel_problem(self, channel: str) -> str | None:
+        """None when this channel may be one partner's: Slack names at most one other
+        organisation in it (or does not name them); asked now, never cached."""
+        info, team = self.channel_info(channel), self.own_team()
+        if info is None or team is None:
+            return "channel_unknown"
+        others = other_orgs(info, team)
+        return SEVERAL_ORGS if others is not None and len(others) > 1 else None
+
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
              partner_safe: bool = False) -> Posted:
-        # Partner-facing content (a partner channel's own) may go to a shared channel; nothing else may.
-        if (not partner_safe or is_user_id(channel)) and (problem := self.recipient_problem(channel)):
+        # Partner-facing content (a partner channel's own) may go to a shared channel that reaches
+        # one other organisation; nothing else may go to a shared channel.
+        if is_user_id(channel) or not partner_safe:
+            problem = self.recipient_problem(channel)
+        else:
+            problem = self.partner_channel_problem(channel)
+        if problem:
             return Posted(False, channel=channel, error=problem)
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
         if thread_ts:

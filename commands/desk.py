@@ -20,7 +20,7 @@ from commands.errors import UserError
 from commands.parser import shown, typed_text
 from commands.teams import routing
 from core.messenger import NOT_OURS, Notification, Posted
-from storage import audit, deals, ledger, partners, requests, webhooks
+from storage import audit, deals, partners, requests, webhooks
 from storage.models import DealRegistration, Partner
 from storage.names import clean, match_key
 from storage.periods import local_today
@@ -50,14 +50,15 @@ def thread_key(kind: str, subject_id: int) -> tuple[str, str, str]:
     return (DESK_JOB, f"{kind}:{subject_id}", "received")
 
 
-def to_partner_thread(ctx: Context, partner: Partner, kind: str, subject_id: int, period: str, text: str,
+def to_partner_thread(partner: Partner, kind: str, subject_id: int, period: str, text: str,
                       blocks: list[dict]) -> Notification | None:
-    """A partner-facing reply in the thread of the submission's receipt — only while the
-    partner is still linked to the channel the receipt went to (else nothing)."""
-    channel, ts = ledger.sent_ts(session=ctx.session, job=DESK_JOB, subject=f"{kind}:{subject_id}", period="received")
-    if not channel or channel != partner.slack_channel_id or partner.archived_at is not None:
+    """A partner-facing reply in the thread of the submission's receipt, while the partner is
+    linked to a channel. The receipt is found when this is sent (it may not be out yet: this
+    waits for it, retried); it goes nowhere if the partner's channel is no longer the receipt's."""
+    if not partner.slack_channel_id or partner.archived_at is not None:
         return None
-    return Notification(DESK_JOB, f"{kind}:{subject_id}", period, channel, text, blocks, thread_ts=ts, partner_id=partner.id)
+    return Notification(DESK_JOB, f"{kind}:{subject_id}", period, partner.slack_channel_id, text, blocks,
+                        thread_of=thread_key(kind, subject_id), partner_id=partner.id)
 
 
 # --- Register a deal -----------------------------------------------------------------------
@@ -156,7 +157,7 @@ def decided(ctx: Context, deal: DealRegistration) -> Notification | None:
     approved with the reason the decider gave); never who else holds the customer."""
     text, blocks = partner_facing.deal_outcome(customer=deal.customer, approved=deal.status == "approved",
                                                reason=deal.decision_reason)
-    return to_partner_thread(ctx, deal.partner, "deal", deal.id, "decided", text, blocks)
+    return to_partner_thread(deal.partner, "deal", deal.id, "decided", text, blocks)
 
 
 # --- Ask for help ---------------------------------------------------------------------------
@@ -223,7 +224,7 @@ def request_update(ctx: Context, request, event: str, *, share_resolution: bool 
         text, blocks = partner_facing.help_claimed()
     else:
         text, blocks = partner_facing.help_resolved(request.resolution if share_resolution else None)
-    return to_partner_thread(ctx, request.partner, "request", request.id, event, text, blocks)
+    return to_partner_thread(request.partner, "request", request.id, event, text, blocks)
 
 
 # --- typed by a partner's people ---------------------------------------------------------------

@@ -12,7 +12,7 @@ from views.partner_facing import desk as desk_view
 from views.text import escape, plural, plural_noun, user
 from commands.add import near_names, validate_name
 from commands.context import Context, Reply
-from core.messenger import NOT_OURS, SHARED, Notification, Posted
+from core.messenger import NOT_OURS, SEVERAL_ORGS, SHARED, Notification, Posted
 from commands.errors import UserError
 from commands.parser import Command, channel_ref, choice, user_ref, without_option
 from commands.permissions import require_admin, require_owner_or_admin
@@ -132,6 +132,10 @@ class Channel:
         problem = ctx.slack.shared_problem(channel)
         if problem not in (None, SHARED):  # Slack could not say what this channel is: not linked
             raise UserError(shared_refusal(channel, problem), usage=Channel.USAGE)
+        if problem == SHARED and (several := ctx.slack.partner_channel_problem(channel)):
+            raise UserError(f"<#{channel}> is shared with several other organisations, so it can't be one partner's "
+                            "channel: use a Slack Connect channel with this partner alone." if several == SEVERAL_ORGS
+                            else shared_refusal(channel, several), usage=Channel.USAGE)
         _remember(ctx, partner, f"linked {partner.name} to a channel" + (" (partner channel)" if problem else ""))
         partner.slack_channel_id = channel
         ctx.session.flush()

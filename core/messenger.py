@@ -12,6 +12,9 @@ from typing import Any, Protocol
 # The error code a Messenger gives when Slack says (or cannot rule out) that a
 # channel is shared with another organisation: nothing of the record goes there.
 SHARED = "channel_is_shared"
+# The error code a Messenger gives when a shared channel reaches more than one other
+# organisation: nobody's partner channel, so nothing partner-facing goes there either.
+SEVERAL_ORGS = "channel_shared_with_several_organisations"
 # The outcome of a notification whose ledger row another process (or an earlier click) owns.
 NOT_OURS = "already_on_its_way"
 
@@ -39,8 +42,9 @@ class Notification:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
-    # Post as a reply in the thread of another notification of this run (same job and period).
-    thread_of: str | None = None
+    # Post as a reply in the thread of another notification, by its ledger key (job, subject,
+    # period), looked up when sent: until that one is sent, this one waits (failed, retried).
+    thread_of: tuple[str, str, str] | None = None
     # A file to upload instead of a message: (filename, title, PNG bytes).
     file: tuple[str, str, bytes] | None = None
     # Take the ledger row again when an earlier attempt failed or crashed (a request's own post).
@@ -91,4 +95,9 @@ class Messenger(Protocol):
 
     def shared_problem(self, channel: str) -> str | None:
         """None when Slack says the channel is not shared with another organisation; else why not."""
+        ...
+
+    def partner_channel_problem(self, channel: str) -> str | None:
+        """None when a shared channel may be one partner's: Slack names no more than one
+        other organisation in it (when it names them); else why not."""
         ...

@@ -49,6 +49,13 @@ def to_payload(n: Notification) -> str:
     return json.dumps(data)
 
 
+def _parent(job: str, period: str, stored: str | list | None) -> tuple[str, str, str] | None:
+    """A stored thread parent: a ledger key, or (rows of older versions) a subject of the same job and period."""
+    if not stored:
+        return None
+    return (job, stored, period) if isinstance(stored, str) else (stored[0], stored[1], stored[2])
+
+
 def from_payload(job: str, subject: str, period: str, target: str, payload: str) -> Notification:
     """The notification a ledger row holds. Keys it no longer has a use for are passed
     over: a row stored by an older version (the v1 digest's "meta" totals) still sends."""
@@ -56,7 +63,7 @@ def from_payload(job: str, subject: str, period: str, target: str, payload: str)
     file = data.get("file")
     return Notification(
         job=job, subject=subject, period=period, target=target, text=data["text"], blocks=data["blocks"],
-        thread_ts=data.get("thread_ts"), thread_of=data.get("thread_of"),
+        thread_ts=data.get("thread_ts"), thread_of=_parent(job, period, data.get("thread_of")),
         file=(file[0], file[1], base64.b64decode(file[2])) if file else None,
         update_ts=data.get("update_ts"), link=bool(data.get("link")),
         link_to=tuple(data["link_to"]) if data.get("link_to") else None,
@@ -92,16 +99,18 @@ class Sender:
     def send(self, n: Notification) -> Posted:
         channel, thread_ts = n.target, n.thread_ts
         if n.thread_of:
+            job, subject, period = n.thread_of
             with unit_of_work(read_only=True) as session:
-                parent_channel, parent_ts = ledger.sent_ts(session=session, job=n.job, subject=n.thread_of, period=n.period)
-            if not parent_ts:
+                parent_channel, parent_ts = ledger.sent_ts(session=session, job=job, subject=subject, period=period)
+            if not parent_ts:  # failed for now: the retry job sends it once its parent is out
                 return Posted(False, channel=channel, error="parent_not_sent")
             channel, thread_ts = parent_channel or channel, parent_ts
         if n.partner_id is not None:
-            # Partner-facing: only while the partner is still linked to this channel.
+            # Partner-facing: only while this channel is still the partner's, and its alone.
             with unit_of_work(read_only=True) as session:
-                if partners.channel_of(session=session, partner_id=n.partner_id) != channel:
-                    return Posted(False, channel=channel, error=UNLINKED)
+                linked = partners.linked_to(session=session, channel_id=channel)
+            if linked is None or linked.id != n.partner_id:
+                return Posted(False, channel=channel, error=UNLINKED)
         self._pace(channel)
         if n.file:
             name, title, content = n.file

@@ -27,6 +27,6 @@ def collect(ctx: JobContext) -> list[Notification]:
     if not nothing_to_report(figures):
         png = attainment_png(quarter=figures.week.quarter, figures=figures.kpis)
         out.append(Notification(JOB_ID, "chart", week, s.digest_channel, f"Attainment {figures.week.quarter}", [],
-                                thread_of="digest",
+                                thread_of=(JOB_ID, "digest", week),
                                 file=(f"attainment-{week}.png", f"Quarter-to-date attainment {figures.week.quarter}", png)))
     return out

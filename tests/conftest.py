@@ -522,3 +522,6 @@ class Quiet:
 
     def shared_problem(self, channel):
         return None
+
+    def partner_channel_problem(self, channel):
+        return None

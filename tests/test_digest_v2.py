@@ -303,7 +303,7 @@ def test_digest_at_10000_partners_fits_block_kit_limits(job_settings):
     assert "*Deals waiting for a decision (2,000)*" in body and "… and 1,990 more:" in body
     assert "… and 30 more owners: `/partner report` has every owner's row" in body
     assert "*Gone quiet (" in body and "*New partners (104)*" in body
-    assert chart.file[2][:8] == b"\x89PNG\r\n\x1a\n" and chart.thread_of == "digest"
+    assert chart.file[2][:8] == b"\x89PNG\r\n\x1a\n" and chart.thread_of == ("kpi-digest", "digest", chart.period)
 
 
 def test_the_digest_goes_out_once_however_often_the_week_is_run(job_settings, fake_slack):

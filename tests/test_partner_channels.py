@@ -283,3 +283,63 @@ def test_a_reason_given_for_one_of_our_own_conflicts_is_never_kept_or_shown(link
         assert (deal.status, deal.decision_reason) == ("rejected", None)
     card = slack_app.command("scorecard", user=EXTERNAL, channel=SHARED)
     assert "Globex" in texts(card["blocks"]) and "Initech" not in texts(card["blocks"])
+
+
+def test_an_outcome_decided_before_its_receipt_is_out_waits_for_it_and_lands_in_its_thread(linked, settings):
+    """The receipt in the partner channel failed for now (Slack 500): the owner approves
+    meanwhile; the retry job sends the receipt, then the outcome in its thread."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.app import web_client
+    from bot.slack import JobSlack
+    from jobs.runner import run_job
+    from tests.conftest import make_settings
+
+    slack_app, _ = linked
+    fake = slack_app.fake
+    _, view_id = desk_click(slack_app, Action.DESK_DEAL)
+    fake.server_error_next("chat.postMessage")  # the receipt, sent first
+    submit_deal(slack_app, view_id)
+    assert not [m for m in fake.messages(SHARED) if "under review" in m["text"]]
+    with unit_of_work(read_only=True) as session:
+        deal_id = session.scalars(select(DealRegistration.id)).one()
+    slack_app.action(Action.DEAL_APPROVE, str(deal_id), user="UOWNER1", channel="DUOWNER1")
+    slack_app.settle()
+    assert not [m for m in fake.messages(SHARED) if "Approved" in texts(m["blocks"])]  # not before its receipt
+
+    job_settings = make_settings(DATABASE_URL=settings.database_url, SLACK_API_URL=fake.api_url)
+    slack = JobSlack(web_client(job_settings), job_settings.zone)
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    run_job("retry", settings=job_settings, slack=slack, now=later)
+    run_job("retry", settings=job_settings, slack=slack, now=later + timedelta(minutes=15))
+    receipt = [m for m in fake.messages(SHARED) if "under review" in m["text"]]
+    outcome = [m for m in fake.messages(SHARED) if "Approved" in texts(m["blocks"])]
+    assert len(receipt) == 1 and len(outcome) == 1 and outcome[0]["thread_ts"] == receipt[0]["ts"]
+
+
+def test_nothing_partner_facing_goes_to_a_channel_two_partners_are_linked_to(linked):
+    """Old data (links made before a channel was one partner's): a channel two live
+    partners point at is nobody's, and gets neither desk nor scorecard."""
+    slack_app, _ = linked
+    slack_app.command("add Initech type:channel", user="UOWNER1")
+    with unit_of_work() as session:
+        from storage.models import Partner
+
+        session.scalars(select(Partner).where(Partner.name == "Initech")).one().slack_channel_id = SHARED
+    before = len(posted_in(slack_app.fake, SHARED))
+    said = slack_app.command("scorecard Initech", user="UOWNER1")
+    slack_app.settle()
+    assert len([m for m in slack_app.fake.messages(SHARED)]) == before and "scorecard" in said["text"].lower()
+
+
+def test_a_channel_shared_with_several_organisations_is_not_linked(slack_app):
+    fake = slack_app.fake
+    fake.add_channel("C0MANY", name="many", is_ext_shared=True, connected_team_ids=["T0TEAM", OTHER_ORG, "T0RIVAL"])
+    slack_app.command("add Acme type:channel", user="UOWNER1")
+    said = slack_app.command("channel Acme <#C0MANY|many>", user="UOWNER1")
+    assert "several other organisations" in texts(said["blocks"])
+    assert fake.messages("C0MANY") == []
+    with unit_of_work(read_only=True) as session:
+        from storage.models import Partner
+
+        assert session.scalars(select(Partner.slack_channel_id)).one() is None
