@@ -45,13 +45,20 @@ def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         prepare(settings)
     if args.dry_run or getattr(args, "demo", False):
-        dry_run(args.name, settings=settings, now=now, out=sys.stdout)
+        dry_run(args.name, settings=settings, now=now, out=sys.stdout, names=demo_names() if getattr(args, "demo", False) else None)
         return 0
     require(settings, "slack_bot_token")
     setup_logging(settings)
     result = run_job(args.name, settings=settings, slack=job_slack(settings), now=now)
     print(f"{args.name}: sent {result.sent}, already sent {result.skipped}, failed {result.failed}")
     return 1 if result.failed else 0
+
+
+def demo_names() -> dict[str, str]:
+    """The demo workspace's people and channels by Slack ID, as the console shows them."""
+    from storage import demo
+
+    return {uid: name for name, uid in {**demo.DEMO_PEOPLE, **demo.DEMO_CHANNELS}.items()}
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:

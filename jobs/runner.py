@@ -114,8 +114,10 @@ def run_job(name: str, *, settings: Settings, slack, now: datetime | None = None
     return result
 
 
-def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_tz: Callable[[str], Any] | None = None) -> int:
-    """Print what the job would send; touches neither Slack nor the ledger."""
+def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_tz: Callable[[str], Any] | None = None,
+            names: dict[str, str] | None = None) -> int:
+    """Print what the job would send; touches neither Slack nor the ledger. `names`
+    (Slack ID → name: the demo's people and channels) shows mentions by name."""
     from views.terminal import render
 
     job = spec(settings, name)
@@ -150,9 +152,10 @@ def dry_run(name: str, *, settings: Settings, now: datetime, out: TextIO, user_t
     for warning in warnings:
         print(f"  warning: {warning}", file=out)
     for n in notifications:
-        where = f"DM to @{n.target}" if n.target.startswith(("U", "W")) else f"#{n.target}"
+        shown = (names or {}).get(n.target, n.target)
+        where = f"DM to @{shown}" if n.target.startswith(("U", "W")) else f"#{shown}"
         thread = " (in thread)" if n.thread_ts or n.thread_of else ""
         print(f"\n→ {where}{thread} [{n.subject} · {n.period}]", file=out)
-        body = f"[file {n.file[0]}: {n.file[1]}, {len(n.file[2]):,} bytes]" if n.file else render(n.blocks, n.text)
+        body = f"[file {n.file[0]}: {n.file[1]}, {len(n.file[2]):,} bytes]" if n.file else render(n.blocks, n.text, names=names)
         print("  " + body.replace("\n", "\n  "), file=out)
     return len(notifications)

@@ -112,6 +112,7 @@ def test_demo_digest_and_jobs_are_visible_offline(tmp_path):
     assert "2 messages (dry run: nothing sent or recorded)" in digest.stdout
     assert "→ #C0PARTNERS [digest ·" in digest.stdout
     assert "Quarter to date" in digest.stdout and "Top partners by revenue" in digest.stdout
+    assert "• @alex · " in digest.stdout and "@U0DEMO1" not in digest.stdout  # the demo's people by name, as in the console
     assert "→ #C0PARTNERS (in thread) [chart ·" in digest.stdout
     assert ": Quarter-to-date attainment" in digest.stdout
     assert "not set" not in digest.stdout
