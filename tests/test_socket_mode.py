@@ -5,6 +5,7 @@ at the response_url."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,3 +65,35 @@ def test_slash_command_is_acked_over_the_socket_and_answered_at_the_response_url
     assert "Added *Acme Corp*" in texts(reply.args["blocks"])
     with unit_of_work() as s:
         assert s.scalars(select(Partner.name)).all() == ["Acme Corp"]
+
+
+def test_the_partner_desk_serves_a_partners_person_over_the_socket_as_over_http(socket_mode, fake_slack):
+    """Socket Mode goes through the same door: a person of another organisation clicking
+    Our scorecard in its partner channel gets its own scorecard; elsewhere, nothing."""
+    fake_slack.add_channel("C0ACMEX", name="acme-shared", is_ext_shared=True)
+    fake_slack.add_user("UEXT1", team_id="T0OTHER")
+    for n, line in enumerate(['add "Acme Corp" type:channel', "channel acme <#C0ACMEX|acme-shared>"]):
+        socket_mode.send(slash_envelope(f"env-set-{n}", line, fake_slack.new_response_url()))
+        socket_mode.wait_for(lambda m, n=n: m.get("envelope_id") == f"env-set-{n}")
+    fake_slack.wait_for_responses(2, timeout=10)
+
+    def click(envelope_id: str, channel: str) -> dict:
+        response_url = fake_slack.new_response_url()
+        socket_mode.send({"envelope_id": envelope_id, "type": "interactive", "accepts_response_payload": False, "payload": {
+            "type": "block_actions", "team": {"id": "T0TEAM", "domain": "acme-partners"},
+            "user": {"id": "UEXT1", "username": "pat", "team_id": "T0OTHER"}, "api_app_id": "A0PARTNER",
+            "container": {"type": "message", "message_ts": "1.2", "channel_id": channel}, "trigger_id": "1.2.3",
+            "channel": {"id": channel, "name": "x"}, "response_url": response_url,
+            "actions": [{"type": "button", "action_id": "desk_scorecard", "block_id": "partner_desk", "value": "",
+                         "action_ts": "1.3", "text": {"type": "plain_text", "text": "Our scorecard"}}]}})
+        socket_mode.wait_for(lambda m: m.get("envelope_id") == envelope_id)
+        path = "/" + response_url.split("/", 3)[3]
+        for _ in range(500):
+            answered = [c for c in fake_slack.responses() if c.path == path]
+            if answered:
+                return answered[0].args
+            time.sleep(0.02)
+        raise AssertionError("no answer at the response_url")
+
+    assert "Acme Corp · scorecard" in texts(click("env-click-1", "C0ACMEX")["blocks"])
+    assert "only available to members" in click("env-click-2", "C0GENERAL")["text"]
