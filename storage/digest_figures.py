@@ -151,10 +151,8 @@ def owner_figures(*, session: Session, now: datetime, zone: ZoneInfo, qbr_interv
     counts = {owner: risky or 0 for owner, risky in session.execute(
         select(Partner.owner_id, func.sum(case((at_risk_clause(), 1), else_=0)))
         .where(Partner.archived_at.is_(None)).group_by(Partner.owner_id))}
-    overdue: dict[str, int] = {}
-    for partner, _held in qbrs.overdue_for_qbr(session=session, held_before=local_today(now, zone) - timedelta(days=qbr_interval_days),
-                                               created_before=now - timedelta(days=qbr_interval_days)):
-        overdue[partner.owner_id] = overdue.get(partner.owner_id, 0) + 1
+    overdue = qbrs.overdue_by_owner(session=session, held_before=local_today(now, zone) - timedelta(days=qbr_interval_days),
+                                    created_before=now - timedelta(days=qbr_interval_days))
     rows = [OwnerFigures(r.key, r.partners, r.figures, counts[r.key], overdue.get(r.key, 0))
             for r in by_owner.rows if r.key in counts]
     return sorted(rows, key=lambda r: (-r.shortfall(pace), -r.at_risk, -r.overdue_qbrs, r.owner_id))

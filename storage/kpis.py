@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, cast, delete, exists, func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, cast, delete, exists, func, literal, select, union, union_all
+from sqlalchemy.orm import Session
 
 from storage.models import KpiHistory, KpiTarget, KpiValue, Partner
 from storage.periods import local_today, month_bounds, month_of
@@ -325,33 +325,64 @@ def workspace_quarter(*, session: Session, quarter: str, months: list[str], as_o
 # kpi_values holds each key's latest value; kpi_history every write (and removal) with
 # its time. A key's value at instant t is its latest entry at or before t. A key not
 # written since t still has its value of then in kpi_values (so a value written in bulk
-# without history, as the demo seeds them, counts from its updated_at); only the keys
-# written since t are looked up in the history — last week's few, not the quarter's all.
+# without history, as the demo seeds them, counts from its updated_at, and is unknown
+# before). So the totals as known at t are today's figures of the (partner, metric,
+# attribution) groups with no key written since t, plus the figures of then of the groups
+# with one: only last week's few groups are looked up in the history (the changed keys
+# come from an index range, kpi_history by month and time), not every key of the quarter.
+
+_KEY = ("partner_id", "metric", "month", "source", "attribution")
 
 
-def _known(months: list[str], at: datetime | None):
-    """partner_id, metric, month, source, attribution, value of every key known at `at`
-    (None: now, kpi_values as they are) over `months`."""
-    columns = (KpiValue.partner_id, KpiValue.metric, KpiValue.month, KpiValue.source, KpiValue.attribution)
-    current = select(*columns, KpiValue.value).where(KpiValue.month.in_(months))
-    if at is None:
-        return current
+def _key(table) -> list:
+    return [getattr(table, c) for c in _KEY]
 
-    def written_since(*key):
-        later = aliased(KpiHistory)
-        return exists().where(*(getattr(later, c.key) == k for c, k in zip(columns, key)), later.at > at)
 
-    history_key = [getattr(KpiHistory, c.key) for c in columns]
+def _figures(rows, months: list[str]):
+    """attribution, metric, sum and count of the per-partner figures of `rows` (partner_id,
+    metric, month, source, attribution, value), by workspace_quarter's rules for its totals."""
+    known = rows.subquery()
+    sources = select(known.c.partner_id, known.c.metric, known.c.attribution, known.c.month.label("period"),
+                     known.c.source, known.c.value, literal("value").label("kind")).subquery()
+    v = [effective_in(month, sources) for month in months]
+    figure = case((sources.c.metric.in_(LEVELS), first_of(*reversed(v))), else_=summed(*v)).label("figure")
+    per = (select(sources.c.metric, sources.c.attribution, figure)
+           .group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution).subquery())
+    return (select(per.c.attribution, per.c.metric, func.sum(per.c.figure), func.count(per.c.figure))
+            .group_by(per.c.attribution, per.c.metric))
+
+
+def _as_known_at(months: list[str], at: datetime) -> list:
+    """Rows (partner_id, metric, month, source, attribution, value) whose figures add up to
+    the totals known at `at`: today's rows of the groups with no key changed since, and the
+    changed groups' rows of then (a changed key's latest history entry up to `at`)."""
+    changed = union(
+        select(*_key(KpiHistory)).where(KpiHistory.month.in_(months), KpiHistory.at > at),
+        select(*_key(KpiValue)).where(KpiValue.month.in_(months), KpiValue.updated_at > at),
+    ).cte("changed")
+    groups = select(changed.c.partner_id, changed.c.metric, changed.c.attribution).distinct().cte("changed_groups")
+
+    def in_groups(table):
+        return exists().where(groups.c.partner_id == table.partner_id, groups.c.metric == table.metric,
+                              groups.c.attribution == table.attribution)
+
+    def is_changed(table):
+        return exists().where(*(changed.c[c] == getattr(table, c) for c in _KEY))
+
+    current = select(*_key(KpiValue), KpiValue.value).where(KpiValue.month.in_(months))
     ranked = (
-        select(*history_key, KpiHistory.value, func.row_number().over(
-            partition_by=history_key, order_by=[KpiHistory.at.desc(), KpiHistory.id.desc()]).label("latest"))
-        .where(KpiHistory.month.in_(months), KpiHistory.at <= at, written_since(*history_key))
+        select(*_key(KpiHistory), KpiHistory.value, func.row_number().over(
+            partition_by=_key(KpiHistory), order_by=[KpiHistory.at.desc(), KpiHistory.id.desc()]).label("latest"))
+        .where(KpiHistory.month.in_(months), KpiHistory.at <= at, is_changed(KpiHistory))
         .subquery()
     )
-    return union_all(
-        current.where(KpiValue.updated_at <= at, ~written_since(*columns)),
-        select(*(ranked.c[c.key] for c in columns), ranked.c.value).where(ranked.c.latest == 1, ranked.c.value.is_not(None)),
-    )
+    return [
+        current.where(~in_groups(KpiValue)),
+        union_all(
+            current.where(in_groups(KpiValue), ~is_changed(KpiValue)),
+            select(*(ranked.c[c] for c in _KEY), ranked.c.value).where(ranked.c.latest == 1, ranked.c.value.is_not(None)),
+        ),
+    ]
 
 
 def quarter_totals(*, session: Session, months: list[str], at: datetime | None = None) -> dict[str, dict[str, Decimal]]:
@@ -359,23 +390,21 @@ def quarter_totals(*, session: Session, months: list[str], at: datetime | None =
     known at instant `at` (None: now), by workspace_quarter's rules for its totals: each
     month's highest-precedence source (manual, then CRM, then deal registrations), a
     quarter the sum of its months, adoption each partner's latest month, averaged. One
-    statement, whatever the number of partners."""
+    statement, whatever the number of partners (before `at`: the unchanged groups as they
+    are, the changed ones as they were; the same figures per group, by _figures)."""
     out = {attribution: {m: Decimal(0) for m in METRICS} for attribution in ATTRIBUTIONS}
     if not months:  # a quarter not begun by then
         return out
-    known = _known(months, at).subquery()
-    sources = select(known.c.partner_id, known.c.metric, known.c.attribution, known.c.month.label("period"),
-                     known.c.source, known.c.value, literal("value").label("kind")).subquery()
-    v = [effective_in(month, sources) for month in months]
-    figure = case((sources.c.metric.in_(LEVELS), first_of(*reversed(v))), else_=summed(*v)).label("figure")
-    per = (select(sources.c.metric, sources.c.attribution, figure)
-           .group_by(sources.c.partner_id, sources.c.metric, sources.c.attribution).subquery())
-    query = (select(per.c.attribution, per.c.metric, func.sum(per.c.figure), func.count(per.c.figure))
-             .group_by(per.c.attribution, per.c.metric))
-    for attribution, metric, total, n in session.execute(query):
+    parts = ([select(*_key(KpiValue), KpiValue.value).where(KpiValue.month.in_(months))] if at is None
+             else _as_known_at(months, at))
+    sums: dict[tuple[str, str], list] = defaultdict(lambda: [Decimal(0), 0])
+    for attribution, metric, total, n in session.execute(union_all(*(_figures(rows, months) for rows in parts))):
+        sums[attribution, metric][0] += Decimal(total or 0)
+        sums[attribution, metric][1] += n
+    for (attribution, metric), (total, n) in sums.items():
         if n:
             out.setdefault(attribution, {m: Decimal(0) for m in METRICS})[metric] = (
-                _average_of(total, n) if metric in LEVELS else Decimal(0) + total)
+                _average_of(total, n) if metric in LEVELS else total)
     return out
 
 

@@ -114,17 +114,18 @@ def upcoming_qbrs(*, session: Session, start: date, end: date, owner_id: str | N
     ]
 
 
-def overdue_for_qbr(*, session: Session, held_before: date, created_before: datetime) -> list[tuple[Partner, date | None]]:
-    """Active / at-risk partners older than the interval with no QBR held since `held_before`
-    and none scheduled ahead."""
+def _overdue(columns, *, held_before: date, created_before: datetime):
+    """A select of `columns` (and the last held date) over the partners overdue for a QBR:
+    active / at-risk, older than the interval, with no QBR held since `held_before` and
+    none scheduled ahead."""
     last_held = (
         select(Qbr.partner_id, func.max(Qbr.held_on).label("held"))
         .group_by(Qbr.partner_id)
         .subquery()
     )
     scheduled = select(Qbr.partner_id).where(_upcoming(), Qbr.scheduled_for >= held_before)
-    query = (
-        select(Partner, last_held.c.held)
+    return (
+        select(*columns, last_held.c.held)
         .outerjoin(last_held, last_held.c.partner_id == Partner.id)
         .where(
             Partner.stage.in_(["active", "at-risk"]),
@@ -133,6 +134,20 @@ def overdue_for_qbr(*, session: Session, held_before: date, created_before: date
             (last_held.c.held.is_(None)) | (last_held.c.held < held_before),
             Partner.id.not_in(scheduled),
         )
-        .order_by(last_held.c.held.is_not(None), last_held.c.held, Partner.name_key)
-    )
+    ), last_held
+
+
+def overdue_for_qbr(*, session: Session, held_before: date, created_before: datetime) -> list[tuple[Partner, date | None]]:
+    """Active / at-risk partners older than the interval with no QBR held since `held_before`
+    and none scheduled ahead."""
+    query, last_held = _overdue([Partner], held_before=held_before, created_before=created_before)
+    query = query.order_by(last_held.c.held.is_not(None), last_held.c.held, Partner.name_key)
     return [(partner, held) for partner, held in session.execute(query)]
+
+
+def overdue_by_owner(*, session: Session, held_before: date, created_before: datetime) -> dict[str, int]:
+    """owner → how many of their partners overdue_for_qbr lists, counted by the database
+    (the digest's owner rows need the counts, not the partners)."""
+    query, _ = _overdue([Partner.id, Partner.owner_id], held_before=held_before, created_before=created_before)
+    listed = query.subquery()
+    return dict(session.execute(select(listed.c.owner_id, func.count()).group_by(listed.c.owner_id)).all())
