@@ -162,8 +162,10 @@ class Server:
 
     def close(self) -> None:
         self._closing = True
-        self._server.close()
+        # Requests in flight finish first: a task still answering once the server's wake-up
+        # pipe is closed fails there, and waitress logs its traceback.
         self._server.task_dispatcher.shutdown()
+        self._server.close()
 
 
 def make_server(app: App, *, host: str, port: int, **adjustments: Any) -> Server:

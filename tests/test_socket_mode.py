@@ -72,10 +72,10 @@ def test_the_partner_desk_serves_a_partners_person_over_the_socket_as_over_http(
     Our scorecard in its partner channel gets its own scorecard; elsewhere, nothing."""
     fake_slack.add_channel("C0ACMEX", name="acme-shared", is_ext_shared=True)
     fake_slack.add_user("UEXT1", team_id="T0OTHER")
-    for n, line in enumerate(['add "Acme Corp" type:channel', "channel acme <#C0ACMEX|acme-shared>"]):
+    for n, line in enumerate(['add "Acme Corp" type:channel', "channel acme <#C0ACMEX|acme-shared>"], start=1):
         socket_mode.send(slash_envelope(f"env-set-{n}", line, fake_slack.new_response_url()))
-        socket_mode.wait_for(lambda m, n=n: m.get("envelope_id") == f"env-set-{n}")
-    fake_slack.wait_for_responses(2, timeout=10)
+        fake_slack.wait_for_responses(n, timeout=10)  # each answered (committed) before the next is typed
+    assert "partner-safe mode" in texts(fake_slack.responses()[-1].args["blocks"])
 
     def click(envelope_id: str, channel: str) -> dict:
         response_url = fake_slack.new_response_url()

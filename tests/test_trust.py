@@ -295,7 +295,8 @@ def test_twenty_concurrent_commands_are_all_acked_fast(slack_app):
         t.start()
     for t in threads:
         t.join()
-    assert all(response.status_code == 200 and seconds < 1.0 for response, seconds, _ in results), results
+    # Acked within Slack's 3 seconds, whatever else is slow (no finer timing: tests don't measure speed).
+    assert all(response.status_code == 200 and seconds < 3.0 for response, seconds, _ in results), results
     for response, _, url in results:
         assert slack_app.answer(response, url)["blocks"][0]["text"]["text"] == "Acme"
     for _, url in slow:  # the slow ones finish too, and say where the request went
