@@ -16,31 +16,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(url: str) -> None:
-    from sqlalchemy import event
-
+    from bench.selects import SelectCount
     from core.settings import load_settings
     from jobs.runner import dry_run, specs
     from storage import db
 
     settings = load_settings(_env_file=None, DATABASE_URL=url, PARTNERBOT_DIGEST_CHANNEL="C0DIGEST", SLACK_BOT_TOKEN="xoxb-bench-token")
     engine = db.configure(url)
-    selects = [0]
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            selects[0] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
+    selects = SelectCount(engine)
     now = datetime.now(timezone.utc).replace(hour=9, minute=5)
     for job in specs(settings):
-        selects[0] = 0
+        selects.reset()
         started = time.perf_counter()
         try:
             dry_run(job.name, settings=settings, now=now, out=io.StringIO())
         except Exception as exc:  # one broken job is a figure, not the end of the bench
             print(json.dumps({"job": job.name, "error": f"{type(exc).__name__}: {exc}"[:200]}), flush=True)
             continue
-        print(json.dumps({"job": job.name, "seconds": time.perf_counter() - started, "selects": selects[0]}), flush=True)
+        print(json.dumps({"job": job.name, "seconds": time.perf_counter() - started, "selects": selects.count}), flush=True)
 
 
 if __name__ == "__main__":

@@ -21,21 +21,14 @@ RUNS = 3  # each case is built this many times; the median is reported
 
 
 def main(url: str) -> None:
-    from sqlalchemy import event
-
+    from bench.selects import SelectCount
     from core.settings import load_settings
     from storage import db, report
     from storage.periods import month_of, quarter_of
 
     settings = load_settings(_env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench-token")
     engine = db.configure(url)
-    selects = [0]
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            selects[0] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
+    selects = SelectCount(engine)
     now = datetime.now(timezone.utc)
     quarter = quarter_of(month_of(now.date()))
     with db.unit_of_work(read_only=True) as session:
@@ -45,12 +38,12 @@ def main(url: str) -> None:
     for name, filters in cases:
         times = []
         for _ in range(RUNS):
-            selects[0] = 0
+            selects.reset()
             started = time.perf_counter()
             with db.unit_of_work(read_only=True) as session:
                 report.build(session, quarter=quarter, now=now, settings=settings, filters=filters)
             times.append(time.perf_counter() - started)
-        print(json.dumps({"case": name, "seconds": sorted(times)[RUNS // 2], "selects": selects[0]}), flush=True)
+        print(json.dumps({"case": name, "seconds": sorted(times)[RUNS // 2], "selects": selects.count}), flush=True)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bot", "report", "--csv"], cwd=ROOT, capture_output=True, text=True)
     row = {"case": "partnerbot report --csv (a fresh process)", "seconds": time.perf_counter() - started,
